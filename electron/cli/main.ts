@@ -1,0 +1,60 @@
+/**
+ * `emergent`: the command line on the same core as the app.
+ */
+import { EmergentError, isErrorCode } from '../common/errors.js';
+import { readPackageVersion } from '../core/version.js';
+import { formatCommandHelp, parseCommandArgs, type Command } from './command.js';
+import { serveCommand } from './commands/serve.js';
+
+export const COMMANDS: readonly Command[] = [serveCommand];
+
+function generalHelp(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  return [
+    'Usage: emergent <command> [options]',
+    '',
+    'Emergent: an offline workbench for local language models.',
+    '',
+    'Commands:',
+    ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    '',
+    'Options:',
+    '  --version   Print the version.',
+    '  --help      Show this help; `emergent <command> --help` shows a command\'s.',
+    '',
+  ].join('\n');
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    const named = first === 'help' ? COMMANDS.find((command) => command.name === rest[0]) : undefined;
+    process.stdout.write(named ? formatCommandHelp(named) : generalHelp());
+    return 0;
+  }
+  if (first === '--version' || first === '-v') {
+    process.stdout.write(`${readPackageVersion()}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === first);
+  if (!command) {
+    throw new EmergentError('INVALID_INPUT', `Unknown command ${JSON.stringify(first)}. Run \`emergent --help\` for the list.`);
+  }
+  const args = parseCommandArgs(command, rest);
+  if (args.values['help'] === true) {
+    process.stdout.write(formatCommandHelp(command));
+    return 0;
+  }
+  return command.run(args);
+}
+
+/** Errors go to stderr as `error CODE: message` (scripts match on the code) with exit status 1. */
+export function reportCliError(err: unknown): number {
+  if (err instanceof EmergentError || (err instanceof Error && isErrorCode((err as { code?: unknown }).code))) {
+    const code = (err as EmergentError).code;
+    process.stderr.write(`error ${code}: ${err.message}\n`);
+    return code === 'INVALID_INPUT' ? 2 : 1;
+  }
+  process.stderr.write(`error INTERNAL: ${err instanceof Error ? err.message : String(err)}\n`);
+  return 1;
+}

@@ -19,7 +19,39 @@ export interface Command {
   options: Record<string, OptionSpec>;
   /** Longer text printed under the options by --help. */
   details?: string;
+  /**
+   * Commands under this one, named with their parent's name (`models inspect` under `models`) and
+   * chosen by the word after it; see resolveSubcommand. The parent runs when no word matches.
+   */
+  subcommands?: readonly Command[];
   run(args: ParsedArgs): Promise<number>;
+}
+
+/** The command the leading words of `argv` name under `command`, and the arguments left for it. */
+export function resolveSubcommand(command: Command, argv: readonly string[]): { command: Command; argv: string[] } {
+  const [word, ...rest] = argv;
+  const subcommand = command.subcommands?.find((candidate) => candidate.name === `${command.name} ${word}`);
+  return subcommand ? resolveSubcommand(subcommand, rest) : { command, argv: [...argv] };
+}
+
+/** A command that only groups others: run without a known subcommand, it says which there are. */
+export function commandGroup(name: string, summary: string, subcommands: readonly Command[]): Command {
+  const words = subcommands.map((subcommand) => subcommand.name.slice(name.length + 1));
+  return {
+    name,
+    summary,
+    usage: `emergent ${name} <${words.join('|')}> ...`,
+    options: { ...HELP_OPTION },
+    subcommands,
+    async run(args) {
+      const [word] = args.positionals;
+      const known = words.map((candidate) => `\`emergent ${name} ${candidate}\``).join(', ');
+      throw new EmergentError(
+        'INVALID_INPUT',
+        `${word === undefined ? 'Name a command' : `Unknown command "${name} ${word}"`}: ${known}. See \`emergent ${name} --help\`.`,
+      );
+    },
+  };
 }
 
 export interface ParsedArgs {
@@ -56,6 +88,10 @@ export function formatCommandHelp(command: Command): string {
     });
     lines.push('');
   }
+  if (command.subcommands !== undefined && command.subcommands.length > 0) {
+    const width = Math.max(...command.subcommands.map((subcommand) => subcommand.name.length));
+    lines.push('Commands:', ...command.subcommands.map((subcommand) => `  ${subcommand.name.padEnd(width)}  ${subcommand.summary}`), '');
+  }
   if (command.details !== undefined) lines.push(command.details, '');
   return lines.join('\n');
 }
@@ -86,3 +122,13 @@ export const DATA_DIR_OPTION: Record<string, OptionSpec> = {
     description: 'Where Emergent keeps its data (default: $EMERGENT_DATA_DIR, else the desktop app\'s folder).',
   },
 };
+
+export function numberOption(args: ParsedArgs, name: string, min: number, max: number): number | undefined {
+  const text = stringOption(args, name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+    throw new EmergentError('INVALID_INPUT', `--${name} must be a number from ${min} to ${max}, not ${JSON.stringify(text)}.`);
+  }
+  return value;
+}

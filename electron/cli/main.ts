@@ -3,10 +3,14 @@
  */
 import { EmergentError, isErrorCode } from '../common/errors.js';
 import { readPackageVersion } from '../core/version.js';
-import { formatCommandHelp, parseCommandArgs, type Command } from './command.js';
+import { formatCommandHelp, parseCommandArgs, resolveSubcommand, type Command } from './command.js';
+import { makeModelCommand } from './commands/make-model.js';
+import { modelsCommand } from './commands/models-inspect.js';
+import { perplexityCommand } from './commands/perplexity.js';
+import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 
-export const COMMANDS: readonly Command[] = [serveCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, runCommand, perplexityCommand, modelsCommand, makeModelCommand];
 
 function generalHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
@@ -28,7 +32,8 @@ function generalHelp(): string {
 export async function runCli(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    const named = first === 'help' ? COMMANDS.find((command) => command.name === rest[0]) : undefined;
+    const top = first === 'help' ? COMMANDS.find((command) => command.name === rest[0]) : undefined;
+    const named = top && resolveSubcommand(top, rest.slice(1)).command;
     process.stdout.write(named ? formatCommandHelp(named) : generalHelp());
     return 0;
   }
@@ -36,11 +41,12 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stdout.write(`${readPackageVersion()}\n`);
     return 0;
   }
-  const command = COMMANDS.find((candidate) => candidate.name === first);
-  if (!command) {
+  const top = COMMANDS.find((candidate) => candidate.name === first);
+  if (!top) {
     throw new EmergentError('INVALID_INPUT', `Unknown command ${JSON.stringify(first)}. Run \`emergent --help\` for the list.`);
   }
-  const args = parseCommandArgs(command, rest);
+  const { command, argv: commandArgv } = resolveSubcommand(top, rest);
+  const args = parseCommandArgs(command, commandArgv);
   if (args.values['help'] === true) {
     process.stdout.write(formatCommandHelp(command));
     return 0;

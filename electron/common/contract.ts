@@ -24,13 +24,15 @@ export type Theme = z.infer<typeof ThemeSchema>;
 
 export const SettingsSchema = z.object({
   theme: ThemeSchema,
+  /** CPU threads for inference; null lets the engine choose from the cores and the model size. */
+  threads: z.number().int().min(1).max(256).nullable(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
 export const AppInfoSchema = z.object({
   name: z.string(),
   version: z.string(),
-  shell: z.enum(['electron', 'headless']),
+  shell: z.enum(['electron', 'headless', 'cli']),
   platform: z.string(),
   dataDir: z.string(),
 });
@@ -56,6 +58,145 @@ export const EngineStatusSchema = z.object({
 });
 export type EngineStatus = z.infer<typeof EngineStatusSchema>;
 
+const ModelReference = z
+  .string()
+  .min(1)
+  .max(4096)
+  .describe('A loaded model id, or the path of a GGUF file (loaded on demand).');
+
+export const LoadedModelSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  path: z.string(),
+  sizeBytes: z.number().nonnegative(),
+  architecture: z.string(),
+  contextSize: z.number().int().positive(),
+  /** Parallel sequences of the model's context (comparison columns, summary chunks). */
+  sequences: z.number().int().positive(),
+  threads: z.number().int().positive(),
+  loadMs: z.number().nonnegative(),
+  trainedContextSize: z.number().int().nonnegative(),
+});
+export type LoadedModel = z.infer<typeof LoadedModelSchema>;
+
+export const ModelInspectionSchema = z.object({
+  path: z.string(),
+  sizeBytes: z.number().nonnegative(),
+  name: z.string(),
+  architecture: z.string(),
+  /** e.g. Q4_0, F16, MOSTLY_Q8_0; null when the file does not say. */
+  fileType: z.string().nullable(),
+  parameters: z.number().nonnegative().nullable(),
+  trainedContextSize: z.number().int().nonnegative(),
+  embeddingLength: z.number().int().nonnegative(),
+  blockCount: z.number().int().nonnegative(),
+  vocabularySize: z.number().int().nonnegative(),
+  tensorCount: z.number().int().nonnegative(),
+  hasChatTemplate: z.boolean(),
+  /** Every metadata key with a printable value (long arrays are summarized). */
+  metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  estimate: z.object({
+    contextSize: z.number().int().positive(),
+    modelRamBytes: z.number().nonnegative(),
+    modelVramBytes: z.number().nonnegative(),
+    contextRamBytes: z.number().nonnegative(),
+    contextVramBytes: z.number().nonnegative(),
+    freeRamBytes: z.number().nonnegative(),
+    fits: z.boolean(),
+    /** "needs 6.1 GB, 3.2 GB free" style, for people. */
+    summary: z.string(),
+  }),
+});
+export type ModelInspection = z.infer<typeof ModelInspectionSchema>;
+
+export const SamplingSchema = z.object({
+  /** 0 is greedy decoding. */
+  temperature: z.number().min(0).max(5),
+  topK: z.number().int().min(0).max(1000),
+  topP: z.number().gt(0).max(1),
+  minP: z.number().min(0).max(1),
+  /** 1 turns the repeat penalty off. */
+  repeatPenalty: z.number().min(1).max(5),
+  presencePenalty: z.number().min(-2).max(2),
+  frequencyPenalty: z.number().min(-2).max(2),
+  /** How many of the last tokens the penalties look at. */
+  penaltyLastTokens: z.number().int().min(0).max(4096),
+  /** null draws a random seed; a number makes sampling reproducible. */
+  seed: z.number().int().min(0).max(2 ** 32 - 1).nullable(),
+});
+export type Sampling = z.infer<typeof SamplingSchema>;
+
+export const DEFAULT_SAMPLING: Sampling = {
+  temperature: 0.8,
+  topK: 40,
+  topP: 0.95,
+  minP: 0.05,
+  repeatPenalty: 1.1,
+  presencePenalty: 0,
+  frequencyPenalty: 0,
+  penaltyLastTokens: 64,
+  seed: null,
+};
+
+export const ChatMessageSchema = z.object({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string().max(4 * 1024 * 1024),
+});
+export type ChatMessage = z.infer<typeof ChatMessageSchema>;
+
+export const RunStartSchema = z
+  .object({
+    model: ModelReference,
+    /** Plain completion: the model continues this text. */
+    prompt: z.string().max(4 * 1024 * 1024).optional(),
+    /** Chat: rendered with the model's chat template. */
+    messages: z.array(ChatMessageSchema).min(1).max(10_000).optional(),
+    /**
+     * Chat runs with the same key reuse the evaluated prefix of the previous turn (the KV
+     * cache), so a second turn costs only its new message.
+     */
+    conversationKey: z.string().min(1).max(200).optional(),
+    sampling: SamplingSchema.partial().optional(),
+    maxTokens: z.number().int().min(1).max(131_072).optional(),
+    /** Generation stops before any of these strings; the string is not part of the output. */
+    stop: z.array(z.string().min(1).max(200)).max(16).optional(),
+    /** Constrain the output to JSON matching this schema. */
+    jsonSchema: z.record(z.string(), z.unknown()).optional(),
+    /** For each generated token, also report its probability and the top-k alternatives. */
+    probabilities: z.number().int().min(0).max(20).optional(),
+  })
+  .strict()
+  .refine((input) => (input.prompt === undefined) !== (input.messages === undefined), {
+    message: 'Give exactly one of prompt (completion) or messages (chat).',
+  });
+export type RunStart = z.input<typeof RunStartSchema>;
+
+export const TokenProbabilitySchema = z.object({
+  text: z.string(),
+  probability: z.number().min(0).max(1),
+  /** The most likely tokens at this position, most likely first (the chosen one included). */
+  alternatives: z.array(z.object({ text: z.string(), probability: z.number().min(0).max(1) })),
+});
+export type TokenProbability = z.infer<typeof TokenProbabilitySchema>;
+
+export const StopReasonSchema = z.enum(['endOfText', 'maxTokens', 'stopSequence', 'cancelled', 'contextFull']);
+export type StopReason = z.infer<typeof StopReasonSchema>;
+
+export const RunMetricsSchema = z.object({
+  /** Time spent loading the model for this run (0 when it was already loaded). */
+  loadMs: z.number().nonnegative(),
+  timeToFirstTokenMs: z.number().nonnegative().nullable(),
+  promptTokens: z.number().int().nonnegative(),
+  /** Prompt tokens whose evaluation was reused from the previous turn. */
+  reusedPromptTokens: z.number().int().nonnegative(),
+  promptTokensPerSecond: z.number().nonnegative().nullable(),
+  generatedTokens: z.number().int().nonnegative(),
+  tokensPerSecond: z.number().nonnegative().nullable(),
+  totalMs: z.number().nonnegative(),
+  threads: z.number().int().positive(),
+});
+export type RunMetrics = z.infer<typeof RunMetricsSchema>;
+
 export const methods = {
   'app.info': method({
     summary: 'Name, version, shell and data directory of the running app.',
@@ -77,11 +218,92 @@ export const methods = {
     input: SettingsSchema.partial().strict(),
     output: SettingsSchema,
   }),
+  'models.inspect': method({
+    summary: 'Read a GGUF file: its metadata and the memory it would need.',
+    input: z.object({ path: z.string().min(1).max(4096), contextSize: z.number().int().min(16).max(1_048_576).optional() }).strict(),
+    output: ModelInspectionSchema,
+  }),
+  'models.load': method({
+    summary: 'Load a GGUF model after checking it fits in memory.',
+    input: z
+      .object({
+        path: z.string().min(1).max(4096),
+        contextSize: z.number().int().min(16).max(1_048_576).optional(),
+        sequences: z.number().int().min(1).max(64).optional(),
+        threads: z.number().int().min(1).max(256).optional(),
+        /** Load even a model that crashed the app the last time it was loaded. */
+        force: z.boolean().optional(),
+      })
+      .strict(),
+    output: LoadedModelSchema,
+  }),
+  'models.unload': method({
+    summary: 'Unload a model and free its memory; runs on it are cancelled.',
+    input: z.object({ id: z.string().min(1) }).strict(),
+    output: z.object({ unloaded: z.boolean() }),
+  }),
+  'models.loaded': method({
+    summary: 'The models loaded now, most recently used first.',
+    input: NoInput,
+    output: z.array(LoadedModelSchema),
+  }),
+  'runs.start': method({
+    summary: 'Start generating; returns the run id at once, text follows as run.delta events.',
+    input: RunStartSchema,
+    output: z.object({ runId: z.string(), modelId: z.string() }),
+  }),
+  'runs.cancel': method({
+    summary: 'Stop a run within one token, keeping the text it has.',
+    input: z.object({ runId: z.string().min(1) }).strict(),
+    output: z.object({ cancelled: z.boolean() }),
+  }),
+  'engine.perplexity': method({
+    summary: 'Perplexity of a text under a model (sliding window for long texts).',
+    input: z
+      .object({
+        model: ModelReference,
+        text: z.string().min(1).max(16 * 1024 * 1024),
+        /** Tokens of context each scored token sees at most; defaults to the context size. */
+        window: z.number().int().min(2).max(1_048_576).optional(),
+      })
+      .strict(),
+    output: z.object({
+      perplexity: z.number().positive(),
+      meanNegativeLogLikelihood: z.number().nonnegative(),
+      scoredTokens: z.number().int().nonnegative(),
+      windows: z.number().int().nonnegative(),
+      ms: z.number().nonnegative(),
+    }),
+  }),
 } as const;
 
 export const events = {
   'engine.state': EngineStatusSchema,
   'settings.changed': SettingsSchema,
+  'models.progress': z.object({
+    path: z.string(),
+    stage: z.enum(['checking', 'loading', 'ready', 'failed']),
+    /** 0..1; llama.cpp reports loading progress unreliably, so `ready` is the only sure 1. */
+    progress: z.number().min(0).max(1),
+  }),
+  /** Text of a run, coalesced: about one event per 16 ms, never one per token. */
+  'run.delta': z.object({
+    runId: z.string(),
+    text: z.string(),
+    tokens: z.array(TokenProbabilitySchema).optional(),
+  }),
+  'run.done': z.object({
+    runId: z.string(),
+    text: z.string(),
+    stopReason: StopReasonSchema,
+    metrics: RunMetricsSchema,
+  }),
+  'run.error': z.object({
+    runId: z.string(),
+    /** What was generated before the failure; nothing is thrown away. */
+    text: z.string(),
+    error: z.object({ code: z.string(), message: z.string() }),
+  }),
 } as const;
 
 export type Methods = typeof methods;

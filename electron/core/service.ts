@@ -13,7 +13,7 @@ import { readPackageVersion } from './version.js';
 export interface ServiceOptions {
   dataDir: string;
   shell: AppInfo['shell'];
-  engine?: Omit<EngineOptions, 'onStatus'>;
+  engine?: Omit<EngineOptions, 'emit' | 'stateDir' | 'threadsOverride'>;
 }
 
 export interface Service {
@@ -27,7 +27,12 @@ export function createService(options: ServiceOptions): Service {
   fs.mkdirSync(options.dataDir, { recursive: true });
   const events = new EventHub();
   const settings = new SettingsFile(path.join(options.dataDir, 'settings.json'));
-  const engine = new Engine({ ...options.engine, onStatus: (status) => events.emit('engine.state', status) });
+  const engine = new Engine({
+    ...options.engine,
+    stateDir: path.join(options.dataDir, 'engine'),
+    emit: (event, payload) => events.emit(event, payload),
+    threadsOverride: () => settings.get().threads,
+  });
   void engine.start();
 
   const implementation: ContractImplementation = {
@@ -45,6 +50,13 @@ export function createService(options: ServiceOptions): Service {
       events.emit('settings.changed', next);
       return next;
     },
+    'models.inspect': ({ path: modelPath, contextSize }) => engine.inspect(modelPath, contextSize),
+    'models.load': (request) => engine.loadModel(request),
+    'models.unload': async ({ id }) => ({ unloaded: await engine.unloadModel(id) }),
+    'models.loaded': () => engine.loadedModels(),
+    'runs.start': (request) => engine.startRun(request),
+    'runs.cancel': async ({ runId }) => ({ cancelled: engine.cancelRun(runId) }),
+    'engine.perplexity': async ({ model, text, window }) => engine.perplexity(model, text, window),
   };
 
   return {

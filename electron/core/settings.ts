@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SettingsSchema, type Settings } from '../common/contract.js';
 
-export const DEFAULT_SETTINGS: Settings = { theme: 'system' };
+export const DEFAULT_SETTINGS: Settings = { theme: 'system', threads: null };
 
 /**
  * Settings as one small JSON file in the data dir, written atomically (temp file + rename) so a

@@ -17,9 +17,15 @@ async function callOver<T>(url: string, method: string): Promise<T> {
     ws.once('open', resolve);
     ws.once('error', reject);
   });
-  const reply = new Promise<string>((resolve) => ws.once('message', (data) => resolve(String(data))));
+  // Events (engine.state, ...) may come first; the answer is the `result` with our id.
+  const reply = new Promise<{ result: { ok: true; value: T } }>((resolve) =>
+    ws.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { type: string; id?: number; result: { ok: true; value: T } };
+      if (message.type === 'result' && message.id === 1) resolve(message);
+    }),
+  );
   ws.send(JSON.stringify({ type: 'call', id: 1, method, input: {} }));
-  const message = JSON.parse(await reply) as { result: { ok: true; value: T } };
+  const message = await reply;
   ws.close();
   return message.result.value;
 }

@@ -324,6 +324,23 @@ describe('the workbench in a browser, served by emergent serve', () => {
     expect(await dataTheme()).toBe('dark');
   });
 
+  it('sets the CPU threads in Settings and saves them in the data dir', async () => {
+    await page.keyboard.press('ControlOrMeta+7');
+    const threads = page.getByRole('group', { name: 'CPU threads' });
+    expect(await threads.getByRole('radio', { name: 'Automatic' }).isChecked()).toBe(true);
+    await threads.getByRole('radio', { name: 'Fixed' }).check();
+    await page.getByLabel('Threads', { exact: true }).fill('2');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const settingsFile = path.join(dataDir, 'settings.json');
+    const savedThreads = async () => (JSON.parse(fs.readFileSync(settingsFile, 'utf8')) as { threads: number | null }).threads;
+    await expect.poll(savedThreads).toBe(2);
+    await page.reload();
+    await page.keyboard.press('ControlOrMeta+7');
+    expect(await page.getByLabel('Threads', { exact: true }).inputValue()).toBe('2');
+    await page.getByRole('group', { name: 'CPU threads' }).getByRole('radio', { name: 'Automatic' }).check();
+    await expect.poll(savedThreads).toBeNull();
+  });
+
   it('shows the connection dropping and coming back, after which events arrive again', async () => {
     const second = await context.newPage();
     watchForProblems(second);

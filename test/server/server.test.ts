@@ -104,7 +104,7 @@ describe('contract over the real WebSocket server', () => {
   it('pushes events to connected clients', async () => {
     const { ws, call, events } = await openSocket();
     await call('settings.update', { theme: 'light' });
-    expect(events).toContainEqual({ type: 'event', event: 'settings.changed', payload: { theme: 'light' } });
+    expect(events).toContainEqual({ type: 'event', event: 'settings.changed', payload: { theme: 'light', threads: null } });
     ws.close();
   });
 });

@@ -42,7 +42,7 @@ describe('contract over the in-memory pair', () => {
 
   it('keeps serving after bad calls', async () => {
     await transport.call('nope', null);
-    await expect(client.call('settings.get', {})).resolves.toEqual({ theme: 'system' });
+    await expect(client.call('settings.get', {})).resolves.toEqual({ theme: 'system', threads: null });
   });
 
   it('rejects with an EmergentError carrying the code', async () => {
@@ -55,10 +55,10 @@ describe('contract over the in-memory pair', () => {
   it('persists settings and pushes settings.changed', async () => {
     const seen: unknown[] = [];
     const off = client.on('settings.changed', (settings) => seen.push(settings));
-    await expect(client.call('settings.update', { theme: 'dark' })).resolves.toEqual({ theme: 'dark' });
-    expect(seen).toEqual([{ theme: 'dark' }]);
+    await expect(client.call('settings.update', { theme: 'dark' })).resolves.toEqual({ theme: 'dark', threads: null });
+    expect(seen).toEqual([{ theme: 'dark', threads: null }]);
     off();
-    await expect(client.call('settings.get', {})).resolves.toEqual({ theme: 'dark' });
+    await expect(client.call('settings.get', {})).resolves.toEqual({ theme: 'dark', threads: null });
   });
 
   it('reports the engine on the CPU once it is ready', async () => {

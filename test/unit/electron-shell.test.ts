@@ -80,7 +80,7 @@ describe('IPC binding', () => {
     destroyed = true;
     await service.implementation['settings.update']({ theme: 'light' });
     stop();
-    expect(sent).toEqual([[IPC_EVENT_CHANNEL, 'settings.changed', { theme: 'dark' }]]);
+    expect(sent).toEqual([[IPC_EVENT_CHANNEL, 'settings.changed', { theme: 'dark', threads: null }]]);
   });
 });
 

@@ -26,7 +26,7 @@ describe('SettingsFile', () => {
   it('persists updates across instances', () => {
     const file = path.join(tempDir(), 'settings.json');
     new SettingsFile(file).update({ theme: 'dark' });
-    expect(new SettingsFile(file).get()).toEqual({ theme: 'dark' });
+    expect(new SettingsFile(file).get()).toEqual({ theme: 'dark', threads: null });
   });
 
   it('keeps an unreadable file aside instead of overwriting it', () => {
@@ -43,6 +43,6 @@ describe('SettingsFile', () => {
   it('ignores unknown keys and keeps known ones', () => {
     const file = path.join(tempDir(), 'settings.json');
     fs.writeFileSync(file, JSON.stringify({ theme: 'light', fromTheFuture: 1 }));
-    expect(new SettingsFile(file).get()).toEqual({ theme: 'light' });
+    expect(new SettingsFile(file).get()).toEqual({ theme: 'light', threads: null });
   });
 });

@@ -27,6 +27,8 @@ export interface AppStateOptions {
 export class AppState {
   route = $state<PanelId>(DEFAULT_PANEL);
   theme = $state<Theme>('system');
+  /** CPU threads for inference; null lets the engine choose per model. */
+  threads = $state<number | null>(null);
   /** null until the core first answers. */
   engine = $state.raw<EngineStatus | null>(null);
   info = $state.raw<AppInfo | null>(null);
@@ -68,6 +70,7 @@ export class AppState {
       }),
       this.#client.on('settings.changed', (settings) => {
         if (this.#themeWrites === 0) this.#showTheme(settings.theme);
+        this.threads = settings.threads;
       }),
       on(window, 'hashchange', () => {
         this.#followLocation();
@@ -106,6 +109,18 @@ export class AppState {
       this.#report('The theme could not be saved', err);
     } finally {
       this.#themeWrites--;
+    }
+  }
+
+  /** Saves the thread override (null: automatic); models loaded from now on use it. */
+  async setThreads(threads: number | null): Promise<void> {
+    const before = this.threads;
+    this.threads = threads;
+    try {
+      this.threads = (await this.#client.call('settings.update', { threads })).threads;
+    } catch (err) {
+      this.threads = before;
+      this.#report('The thread setting could not be saved', err);
     }
   }
 
@@ -148,6 +163,7 @@ export class AppState {
     try {
       const settings = await this.#client.call('settings.get', {});
       if (this.#themeWrites === 0) this.#showTheme(settings.theme);
+      this.threads = settings.threads;
     } catch (err) {
       this.#report('Settings could not be read', err);
     }

@@ -1,0 +1,47 @@
+/**
+ * `npm run bench -- [--model FILE] [--repeats N] [--tokens N] [--out DIR]`
+ * Measures our paths against the raw libraries in one run and prints ratios; writes
+ * bench-results/bench.json and bench.md. Not a test: numbers are reported, never asserted.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { demoModelPath } from '../electron/core/models/demo-model.js';
+import { benchEngine } from './engine.js';
+import { toMarkdown, type BenchSection } from './report.js';
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
+  options: {
+    model: { type: 'string' },
+    repeats: { type: 'string', default: '5' },
+    tokens: { type: 'string', default: '128' },
+    out: { type: 'string', default: 'bench-results' },
+  },
+});
+
+const modelPath = path.resolve(values.model ?? demoModelPath());
+if (!fs.existsSync(modelPath)) {
+  process.stderr.write(`No model at ${modelPath}. Build the demo model (npm run build) or pass --model FILE.\n`);
+  process.exit(1);
+}
+const repeats = Math.max(5, Number(values.repeats));
+const tokens = Number(values.tokens);
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'emergent-bench-'));
+
+const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} logical CPUs, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, ${process.platform} ${os.release()}, Node ${process.version}`;
+process.stderr.write(`Benchmarking ${path.basename(modelPath)} on ${machine}\n`);
+
+const sections: BenchSection[] = [];
+sections.push(...(await benchEngine({ modelPath, repeats, generateTokens: tokens, dataDir })));
+
+const header = `## Emergent bench: ${path.basename(modelPath)}\n\nMachine: ${machine}. Date: ${new Date().toISOString()}.`;
+const markdown = toMarkdown(header, sections);
+fs.mkdirSync(values.out, { recursive: true });
+const stem = path.join(values.out, `bench-${path.basename(modelPath, '.gguf')}`);
+fs.writeFileSync(`${stem}.json`, `${JSON.stringify({ model: modelPath, machine, date: new Date().toISOString(), sections }, null, 2)}\n`);
+fs.writeFileSync(`${stem}.md`, `${markdown}\n`);
+process.stdout.write(`${markdown}\n`);
+process.stderr.write(`Wrote ${stem}.json and ${stem}.md\n`);
+fs.rmSync(dataDir, { recursive: true, force: true });

@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
-          include: ['test/unit/**/*.test.ts', 'test/server/**/*.test.ts', 'test/lint/**/*.test.ts', 'test/security/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'test/server/**/*.test.ts', 'test/lint/**/*.test.ts', 'test/security/**/*.test.ts', 'test/store/**/*.test.ts'],
           environment: 'node',
           testTimeout: 20_000,
         },

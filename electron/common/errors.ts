@@ -32,6 +32,12 @@ export const ERROR_CODES = [
   'CONTEXT_TOO_LARGE',
   'RUN_NOT_FOUND',
   'INVALID_JSON_SCHEMA',
+  // The store
+  'STORE_FROM_FUTURE',
+  'STORE_CORRUPT',
+  'STORE_FULL',
+  'NOT_FOUND',
+  'ARCHIVE_INVALID',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

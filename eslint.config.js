@@ -30,6 +30,14 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
+    // SQL lives in the store's query modules only (its own tests build fixtures with SQL).
+    files: ['**/*.ts', '**/*.js', '**/*.svelte'],
+    ignores: ['electron/core/store/**', 'test/store/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'better-sqlite3', message: 'SQL belongs in electron/core/store.' }] }],
+    },
+  },
+  {
     // common runs everywhere: no DOM and no Node globals either.
     files: ['electron/common/**'],
     rules: {

@@ -95,7 +95,7 @@ export async function benchEngine(options: EngineBenchOptions): Promise<BenchSec
 
   // Start-up: import -> engine ready, as the app pays it.
   const startupStarted = performance.now();
-  const service: Service = createService({ dataDir: options.dataDir, shell: 'headless', engine: { gpu: false, log: () => {} } });
+  const service: Service = await createService({ dataDir: options.dataDir, shell: 'headless', engine: { gpu: false, log: () => {} } });
   await service.engine.start();
   const startupMs = performance.now() - startupStarted;
   const client = new ContractClient(createMemoryTransport(service.implementation, service.events));

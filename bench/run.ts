@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--model FILE] [--repeats N] [--tokens N] [--out DIR]`
+ * `npm run bench -- [--model FILE] [--repeats N] [--tokens N] [--out DIR] [--only engine|store]`
  * Measures our paths against the raw libraries in one run and prints ratios; writes
  * bench-results/bench.json and bench.md. Not a test: numbers are reported, never asserted.
  */
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { demoModelPath } from '../electron/core/models/demo-model.js';
 import { benchEngine } from './engine.js';
+import { benchStore } from './store.js';
 import { toMarkdown, type BenchSection } from './report.js';
 
 const { values } = parseArgs({
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     repeats: { type: 'string', default: '5' },
     tokens: { type: 'string', default: '128' },
     out: { type: 'string', default: 'bench-results' },
+    only: { type: 'string' },
   },
 });
 
@@ -34,12 +36,13 @@ const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} lo
 process.stderr.write(`Benchmarking ${path.basename(modelPath)} on ${machine}\n`);
 
 const sections: BenchSection[] = [];
-sections.push(...(await benchEngine({ modelPath, repeats, generateTokens: tokens, dataDir })));
+if (values.only !== 'store') sections.push(...(await benchEngine({ modelPath, repeats, generateTokens: tokens, dataDir })));
+if (values.only !== 'engine') sections.push(...(await benchStore()));
 
 const header = `## Emergent bench: ${path.basename(modelPath)}\n\nMachine: ${machine}. Date: ${new Date().toISOString()}.`;
 const markdown = toMarkdown(header, sections);
 fs.mkdirSync(values.out, { recursive: true });
-const stem = path.join(values.out, `bench-${path.basename(modelPath, '.gguf')}`);
+const stem = path.join(values.out, values.only === 'store' ? 'bench-store' : `bench-${path.basename(modelPath, '.gguf')}`);
 fs.writeFileSync(`${stem}.json`, `${JSON.stringify({ model: modelPath, machine, date: new Date().toISOString(), sections }, null, 2)}\n`);
 fs.writeFileSync(`${stem}.md`, `${markdown}\n`);
 process.stdout.write(`${markdown}\n`);

@@ -18,10 +18,10 @@ export const VERBOSE_OPTION: Record<string, OptionSpec> = {
   verbose: { type: 'boolean', description: "Also print llama.cpp's own log lines (to standard error)." },
 };
 
-export function openLocalCore(args: ParsedArgs): LocalCore {
+export async function openLocalCore(args: ParsedArgs): Promise<LocalCore> {
   const dataDir = stringOption(args, 'data-dir') ?? defaultDataDir();
   const verbose = args.values['verbose'] === true;
-  const service = createService({
+  const service = await createService({
     dataDir,
     shell: 'cli',
     engine: { log: (level, message) => verbose && process.stderr.write(`[llama.cpp ${level}] ${message}\n`) },

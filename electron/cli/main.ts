@@ -4,13 +4,25 @@
 import { EmergentError, isErrorCode } from '../common/errors.js';
 import { readPackageVersion } from '../core/version.js';
 import { formatCommandHelp, parseCommandArgs, resolveSubcommand, type Command } from './command.js';
+import { backupCommand, exportCommand, importCommand, runsCommand, searchCommand } from './commands/data.js';
 import { makeModelCommand } from './commands/make-model.js';
 import { modelsCommand } from './commands/models-inspect.js';
 import { perplexityCommand } from './commands/perplexity.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 
-export const COMMANDS: readonly Command[] = [serveCommand, runCommand, perplexityCommand, modelsCommand, makeModelCommand];
+export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  runCommand,
+  perplexityCommand,
+  modelsCommand,
+  makeModelCommand,
+  runsCommand,
+  searchCommand,
+  exportCommand,
+  importCommand,
+  backupCommand,
+];
 
 function generalHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -197,6 +197,91 @@ export const RunMetricsSchema = z.object({
 });
 export type RunMetrics = z.infer<typeof RunMetricsSchema>;
 
+// The store: runs, search, trash, prompts, export and import.
+
+export const RunKindSchema = z.enum(['chat', 'completion', 'summarize', 'translate', 'compare', 'batch', 'perplexity', 'api']);
+export const RunStatusSchema = z.enum(['running', 'done', 'cancelled', 'error', 'interrupted']);
+const JsonObjectSchema = z.record(z.string(), z.unknown());
+const Timestamp = z.number().int().nonnegative().describe('milliseconds since 1970');
+
+export const RunSummarySchema = z.object({
+  id: z.string(),
+  kind: RunKindSchema,
+  modelId: z.string().nullable(),
+  modelPath: z.string().nullable(),
+  status: RunStatusSchema,
+  inputPreview: z.string(),
+  outputPreview: z.string(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  metrics: JsonObjectSchema.nullable(),
+  createdAt: Timestamp,
+  finishedAt: Timestamp.nullable(),
+});
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+
+export const RunRecordSchema = RunSummarySchema.omit({ inputPreview: true, outputPreview: true }).extend({
+  parameters: JsonObjectSchema,
+  input: z.string(),
+  output: z.string(),
+  promptVersionId: z.string().nullable(),
+  conversationId: z.string().nullable(),
+  messageId: z.string().nullable(),
+  documentId: z.string().nullable(),
+  updatedAt: Timestamp,
+  deletedAt: Timestamp.nullable(),
+});
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+export const RunListQuerySchema = z
+  .object({
+    kind: RunKindSchema.optional(),
+    status: RunStatusSchema.optional(),
+    model: z.string().optional(),
+    since: Timestamp.optional(),
+    until: Timestamp.optional(),
+    limit: z.number().int().min(1).max(500).optional(),
+    cursor: z.string().max(500).optional(),
+  })
+  .strict();
+
+const SnippetSchema = z.object({
+  text: z.string(),
+  /** Matched words as [start, end) offsets into `text`. */
+  highlights: z.array(z.tuple([z.number().int(), z.number().int()])),
+});
+const HitBase = { id: z.string(), score: z.number(), snippet: SnippetSchema, date: Timestamp };
+export const SearchHitSchema = z.discriminatedUnion('kind', [
+  z.object({
+    ...HitBase,
+    kind: z.literal('message'),
+    conversationId: z.string(),
+    conversationTitle: z.string(),
+    role: z.string(),
+    modelId: z.string().nullable(),
+  }),
+  z.object({ ...HitBase, kind: z.literal('run'), runKind: RunKindSchema, status: RunStatusSchema, modelId: z.string().nullable() }),
+  z.object({ ...HitBase, kind: z.literal('prompt'), name: z.string() }),
+]);
+export type SearchHit = z.infer<typeof SearchHitSchema>;
+
+export const TrashKindSchema = z.enum(['conversation', 'prompt', 'run', 'document']);
+export const TrashItemSchema = z.object({ kind: TrashKindSchema, id: z.string(), title: z.string(), deletedAt: Timestamp });
+
+export const PromptSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  body: z.string(),
+  version: z.number().int().positive(),
+  variables: z.array(z.string()),
+  tags: z.array(z.string()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  deletedAt: Timestamp.nullable(),
+});
+export type Prompt = z.infer<typeof PromptSchema>;
+
+const TableCounts = z.record(z.string(), z.number().int().nonnegative());
+
 export const methods = {
   'app.info': method({
     summary: 'Name, version, shell and data directory of the running app.',
@@ -274,6 +359,77 @@ export const methods = {
       windows: z.number().int().nonnegative(),
       ms: z.number().nonnegative(),
     }),
+  }),
+  'runs.list': method({
+    summary: 'Runs, newest first, filtered by kind, status, model and date; paged with a cursor.',
+    input: RunListQuerySchema,
+    output: z.object({ items: z.array(RunSummarySchema), nextCursor: z.string().nullable() }),
+  }),
+  'runs.get': method({
+    summary: 'One run with its whole input, output, parameters and metrics.',
+    input: z.object({ id: z.string().min(1) }).strict(),
+    output: RunRecordSchema,
+  }),
+  'search.query': method({
+    summary: 'Full-text search over messages, runs and prompts, best matches first, with highlighted snippets.',
+    input: z
+      .object({
+        text: z.string().min(1).max(1000),
+        kinds: z.array(z.enum(['message', 'run', 'prompt'])).min(1).optional(),
+        model: z.string().optional(),
+        runKind: RunKindSchema.optional(),
+        since: Timestamp.optional(),
+        until: Timestamp.optional(),
+        limit: z.number().int().min(1).max(200).optional(),
+      })
+      .strict(),
+    output: z.object({ hits: z.array(SearchHitSchema) }),
+  }),
+  'trash.list': method({ summary: 'What is in the trash.', input: NoInput, output: z.array(TrashItemSchema) }),
+  'trash.move': method({
+    summary: 'Move a conversation, prompt, run or document to the trash (undo with trash.restore).',
+    input: z.object({ kind: TrashKindSchema, id: z.string().min(1) }).strict(),
+    output: z.object({ trashed: z.literal(true) }),
+  }),
+  'trash.restore': method({
+    summary: 'Take an item out of the trash.',
+    input: z.object({ kind: TrashKindSchema, id: z.string().min(1) }).strict(),
+    output: z.object({ restored: z.literal(true) }),
+  }),
+  'trash.empty': method({
+    summary: 'Delete everything in the trash for good.',
+    input: NoInput,
+    output: z.object({ deleted: TableCounts }),
+  }),
+  'prompts.create': method({
+    summary: 'Save a prompt ({{variables}} are found in its body).',
+    input: z.object({ name: z.string().min(1).max(200), body: z.string().max(1024 * 1024), tags: z.array(z.string().min(1).max(50)).max(50).optional() }).strict(),
+    output: PromptSchema,
+  }),
+  'prompts.list': method({
+    summary: 'Saved prompts, optionally those with a tag.',
+    input: z.object({ tag: z.string().optional() }).strict(),
+    output: z.array(PromptSchema),
+  }),
+  'conversations.export': method({
+    summary: 'A conversation as Markdown or as JSON (every branch).',
+    input: z.object({ id: z.string().min(1), format: z.enum(['markdown', 'json']) }).strict(),
+    output: z.object({ fileName: z.string(), mimeType: z.string(), text: z.string() }),
+  }),
+  'data.export': method({
+    summary: 'All data as one versioned JSON archive.',
+    input: NoInput,
+    output: z.object({ archive: JsonObjectSchema }),
+  }),
+  'data.import': method({
+    summary: 'Import an archive; ids are kept and rows already present are skipped.',
+    input: z.object({ archive: z.unknown() }).strict(),
+    output: z.object({ inserted: TableCounts, skipped: TableCounts }),
+  }),
+  'data.backup': method({
+    summary: 'Write a consistent copy of the database to a file, while the app keeps running.',
+    input: z.object({ path: z.string().min(1).max(4096) }).strict(),
+    output: z.object({ path: z.string(), bytes: z.number().int().nonnegative() }),
   }),
 } as const;
 

@@ -8,6 +8,10 @@ import { Engine, type EngineOptions } from './engine/engine.js';
 import { EventHub } from './events.js';
 import { SettingsFile } from './settings.js';
 import { APP_NAME } from './paths.js';
+import { StoreRunRecorder } from './run-recording.js';
+import { Store } from './store/store.js';
+import { EmergentError } from '../common/errors.js';
+import { withoutUndefined } from '../common/objects.js';
 import { readPackageVersion } from './version.js';
 
 export interface ServiceOptions {
@@ -20,11 +24,21 @@ export interface Service {
   readonly implementation: ContractImplementation;
   readonly events: EventHub;
   readonly engine: Engine;
+  readonly store: Store;
   dispose(): Promise<void>;
 }
 
-export function createService(options: ServiceOptions): Service {
+/**
+ * Opens the store (refusing, with a coded error, a database it cannot use) and starts the
+ * engine in the background.
+ */
+export async function createService(options: ServiceOptions): Promise<Service> {
   fs.mkdirSync(options.dataDir, { recursive: true });
+  const store = await Store.open(options.dataDir);
+  // Only the process that owns generation may call leftover runs interrupted: a CLI command
+  // running beside the app must not mark the app's live runs.
+  if (options.shell !== 'cli') store.runs.markInterrupted();
+  const recorder = new StoreRunRecorder(store.runs);
   const events = new EventHub();
   const settings = new SettingsFile(path.join(options.dataDir, 'settings.json'));
   const engine = new Engine({
@@ -32,6 +46,7 @@ export function createService(options: ServiceOptions): Service {
     stateDir: path.join(options.dataDir, 'engine'),
     emit: (event, payload) => events.emit(event, payload),
     threadsOverride: () => settings.get().threads,
+    recorder,
   });
   void engine.start();
 
@@ -57,14 +72,50 @@ export function createService(options: ServiceOptions): Service {
     'runs.start': (request) => engine.startRun(request),
     'runs.cancel': async ({ runId }) => ({ cancelled: engine.cancelRun(runId) }),
     'engine.perplexity': async ({ model, text, window }) => engine.perplexity(model, text, window),
+    'runs.list': async (query) => store.runs.list(withoutUndefined(query)),
+    'runs.get': async ({ id }) => {
+      const run = store.runs.get(id);
+      if (!run) throw new EmergentError('NOT_FOUND', `There is no run ${id}.`);
+      return run;
+    },
+    'search.query': async (query) => ({ hits: store.search.search(withoutUndefined(query)) }),
+    'trash.list': async () => store.trash.list(),
+    'trash.move': async ({ kind, id }) => {
+      store.trash.trash(kind, id);
+      return { trashed: true as const };
+    },
+    'trash.restore': async ({ kind, id }) => {
+      store.trash.restore(kind, id);
+      return { restored: true as const };
+    },
+    'trash.empty': async () => ({ deleted: store.trash.emptyTrash() }),
+    'prompts.create': async (prompt) => store.prompts.create(withoutUndefined(prompt)),
+    'prompts.list': async (filter) => store.prompts.list(withoutUndefined(filter)),
+    'conversations.export': async ({ id, format }) => {
+      const base = `conversation-${id}`;
+      return format === 'markdown'
+        ? { fileName: `${base}.md`, mimeType: 'text/markdown', text: store.archive.conversationMarkdown(id) }
+        : { fileName: `${base}.json`, mimeType: 'application/json', text: `${JSON.stringify(store.archive.conversationJson(id), null, 2)}\n` };
+    },
+    'data.export': async () => ({ archive: store.archive.exportAll() }),
+    'data.import': async ({ archive }) => store.archive.importArchive(archive),
+    'data.backup': async ({ path: file }) => {
+      const target = path.resolve(file);
+      await store.backupTo(target);
+      return { path: target, bytes: fs.statSync(target).size };
+    },
   };
 
   return {
     implementation,
     events,
     engine,
+    store,
     async dispose() {
       await engine.dispose();
+      recorder.flushAll();
+      store.close();
     },
   };
 }
+

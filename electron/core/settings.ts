@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SettingsSchema, type Settings } from '../common/contract.js';
+import { withoutUndefined } from '../common/objects.js';
 
 export const DEFAULT_SETTINGS: Settings = { theme: 'system', threads: null };
 
@@ -39,7 +40,7 @@ export class SettingsFile {
     }
     try {
       const parsed = SettingsSchema.partial().safeParse(JSON.parse(text));
-      if (parsed.success) return { ...DEFAULT_SETTINGS, ...stripUndefined(parsed.data) };
+      if (parsed.success) return { ...DEFAULT_SETTINGS, ...withoutUndefined(parsed.data) };
     } catch {
       // fall through: not JSON
     }
@@ -50,8 +51,3 @@ export class SettingsFile {
   }
 }
 
-function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
-    [K in keyof T]: Exclude<T[K], undefined>;
-  };
-}

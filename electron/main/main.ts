@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, Menu, protocol, session, shell, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell, type WebContents } from 'electron';
 import { createService, type Service } from '../core/service.js';
 import { packageRoot, rendererDistDir } from '../core/version.js';
 import { APP_NAME } from '../core/paths.js';
@@ -104,7 +104,7 @@ app.on('second-instance', () => {
   mainWindow.focus();
 });
 
-void app.whenReady().then(() => {
+void app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
   // The app:// handler sets the CSP too; this covers every other response the window might get.
@@ -114,11 +114,19 @@ void app.whenReady().then(() => {
   serveRenderer();
   Menu.setApplicationMenu(null);
 
-  service = createService({ dataDir: app.getPath('userData'), shell: 'electron' });
-  bindContractToIpc(ipcMain, service.implementation, (event) =>
+  try {
+    service = await createService({ dataDir: app.getPath('userData'), shell: 'electron' });
+  } catch (err) {
+    // The store refused to open (a database from a newer Emergent, a damaged file): say so and stop.
+    dialog.showErrorBox('Emergent cannot open its data', err instanceof Error ? err.message : String(err));
+    app.exit(1);
+    return;
+  }
+  const opened = service;
+  bindContractToIpc(ipcMain, opened.implementation, (event) =>
     isTrustedSender(event.senderFrame, mainWindow?.webContents.mainFrame),
   );
-  forwardEvents(service.events, () => mainWindow?.webContents ?? null);
+  forwardEvents(opened.events, () => mainWindow?.webContents ?? null);
 
   mainWindow = createWindow();
   mainWindow.on('closed', () => {

@@ -20,7 +20,7 @@ export interface HeadlessShell {
 }
 
 export async function startHeadless(options: HeadlessOptions): Promise<HeadlessShell> {
-  const service = createService({ dataDir: options.dataDir, shell: 'headless' });
+  const service = await createService({ dataDir: options.dataDir, shell: 'headless' });
   let server: RunningServer;
   try {
     server = await startServer({

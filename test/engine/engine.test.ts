@@ -23,7 +23,7 @@ let modelPath: string;
 let loopingModelPath: string;
 
 beforeAll(async () => {
-  service = createService({ dataDir: tempDir(), shell: 'headless', engine: { gpu: false, log: () => {} } });
+  service = await createService({ dataDir: tempDir(), shell: 'headless', engine: { gpu: false, log: () => {} } });
   client = new ContractClient(createMemoryTransport(service.implementation, service.events));
   modelPath = await writeBigramModel(CORPUS, 'animals');
   loopingModelPath = await writeBigramModel(LOOPING_CORPUS, 'looping', 4096);
@@ -178,6 +178,25 @@ describe('generation', () => {
   });
 });
 
+describe('runs in the store', () => {
+  it('keeps every run with its output, parameters, status and metrics', async () => {
+    const outcome = await runToEnd(client, { model: modelPath, prompt: 'the ', sampling: GREEDY, maxTokens: 20 });
+    const stored = service.store.runs.get(outcome.runId);
+    expect(stored).toMatchObject({ kind: 'completion', status: 'done', input: 'the ', output: outcome.done?.text, modelPath });
+    expect(stored?.parameters).toMatchObject({ maxTokens: 20, sampling: { temperature: 0 } });
+    expect(stored?.metrics).toMatchObject({ generatedTokens: outcome.done?.metrics.generatedTokens, stopReason: outcome.done?.stopReason });
+  });
+
+  it('keeps a cancelled run as cancelled with its partial text, and a failed one with its error', async () => {
+    const cancelled = await runToEnd(client, { model: loopingModelPath, prompt: 'a', sampling: GREEDY, maxTokens: 3000 }, (_d, runId) => {
+      void client.call('runs.cancel', { runId });
+    });
+    expect(service.store.runs.get(cancelled.runId)).toMatchObject({ status: 'cancelled', output: cancelled.done?.text });
+    const failed = await runToEnd(client, { model: '/no/such/model.gguf', prompt: 'a' });
+    expect(service.store.runs.get(failed.runId)).toMatchObject({ status: 'error', error: { code: 'MODEL_NOT_FOUND' } });
+  });
+});
+
 describe('chat', () => {
   it('chats through the model template and reuses the previous turn', async () => {
     const first = await runToEnd(client, {
@@ -300,7 +319,7 @@ describe('bad input keeps the engine serving', () => {
 describe('memory and crashes', () => {
   it('refuses a model that does not fit, with the estimate', async () => {
     const dataDir = tempDir();
-    const tight = createService({
+    const tight = await createService({
       dataDir,
       shell: 'headless',
       engine: { gpu: false, log: () => {}, availableMemory: () => 1_000_000 },
@@ -322,7 +341,7 @@ describe('memory and crashes', () => {
     // What a load leaves behind when the process dies in the middle of it.
     fs.mkdirSync(path.join(dataDir, 'engine'), { recursive: true });
     fs.writeFileSync(path.join(dataDir, 'engine', 'loading.json'), JSON.stringify({ path: fs.realpathSync(modelPath) }));
-    const restarted = createService({ dataDir, shell: 'headless', engine: { gpu: false, log: () => {} } });
+    const restarted = await createService({ dataDir, shell: 'headless', engine: { gpu: false, log: () => {} } });
     const restartedClient = new ContractClient(createMemoryTransport(restarted.implementation, restarted.events));
     try {
       await expect(restartedClient.tryCall('models.load', { path: modelPath })).resolves.toMatchObject({

@@ -8,8 +8,8 @@ export function tempDir(prefix = 'emergent-test-'): string {
 }
 
 /** A real service on a fresh data dir; llama.cpp on the CPU (there is no GPU on CI). */
-export function createTestService(shell: 'electron' | 'headless' = 'headless'): { service: Service; dataDir: string } {
+export async function createTestService(shell: 'electron' | 'headless' = 'headless'): Promise<{ service: Service; dataDir: string }> {
   const dataDir = tempDir();
-  const service = createService({ dataDir, shell, engine: { gpu: false, log: () => {} } });
+  const service = await createService({ dataDir, shell, engine: { gpu: false, log: () => {} } });
   return { service, dataDir };
 }

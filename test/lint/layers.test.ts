@@ -54,6 +54,14 @@ describe('the project lint configuration', () => {
     expect(result?.messages.map((message) => message.ruleId)).toContain('emergent/layers');
   });
 
+  it('keeps SQLite inside electron/core/store', async () => {
+    const code = "import Database from 'better-sqlite3';\nexport const db = new Database(':memory:');\n";
+    const [outside] = await eslint.lintText(code, { filePath: at('electron/core/service-planted.ts') });
+    expect(outside?.messages.map((message) => message.ruleId)).toContain('no-restricted-imports');
+    const [inside] = await eslint.lintText(code, { filePath: at('electron/core/store/planted.ts') });
+    expect(inside?.messages.map((message) => message.ruleId)).not.toContain('no-restricted-imports');
+  });
+
   it('fails DOM and Node globals in electron/common', async () => {
     const [result] = await eslint.lintText('export const here = window.location.href + process.cwd();\n', {
       filePath: at('electron/common/planted.ts'),

@@ -9,7 +9,7 @@ import type { Result } from '../../electron/common/errors.js';
 import { startServer, type RunningServer } from '../../electron/server/server.js';
 import { createTestService, tempDir } from '../helpers/service.js';
 
-const { service } = createTestService();
+const { service } = await createTestService();
 const rendererDir = tempDir('emergent-renderer-');
 fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Emergent</title>');
 fs.mkdirSync(path.join(rendererDir, 'assets'));

@@ -6,7 +6,7 @@ import { EmergentError } from '../../electron/common/errors.js';
 import { createMemoryTransport } from '../../electron/common/memory-transport.js';
 import { createTestService } from '../helpers/service.js';
 
-const { service, dataDir } = createTestService();
+const { service, dataDir } = await createTestService();
 const transport = createMemoryTransport(service.implementation, service.events);
 const client = new ContractClient(transport);
 

@@ -32,7 +32,7 @@ class RecordingIpcMain implements IpcMainLike {
   }
 }
 
-const { service } = createTestService('electron');
+const { service } = await createTestService('electron');
 afterAll(() => service.dispose());
 
 describe('IPC binding', () => {

@@ -21,7 +21,7 @@ export const modelsInspectCommand: Command = {
     if (file === undefined) throw new EmergentError('INVALID_INPUT', 'Name the model file: `emergent models inspect FILE`.');
     if (extra.length > 0) throw new EmergentError('INVALID_INPUT', `Inspect one file at a time; ${JSON.stringify(extra[0])} is one too many.`);
     const contextSize = integerOption(args, 'context-size', 16, 1_048_576);
-    const core = openLocalCore(args);
+    const core = await openLocalCore(args);
     try {
       const inspection = await core.client.call('models.inspect', { path: file, ...(contextSize === undefined ? {} : { contextSize }) });
       process.stdout.write(args.values['json'] === true ? `${JSON.stringify(inspection, null, 2)}\n` : formatInspection(inspection));

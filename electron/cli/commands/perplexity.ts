@@ -31,7 +31,7 @@ export const perplexityCommand: Command = {
     }
     const window = integerOption(args, 'window', 2, 1_048_576);
     const threads = integerOption(args, 'threads', 1, 256);
-    const core = openLocalCore(args);
+    const core = await openLocalCore(args);
     try {
       const model = await core.client.call('models.load', { path: modelPath, ...(threads === undefined ? {} : { threads }) });
       const result = await core.client.call('engine.perplexity', { model: model.id, text, ...(window === undefined ? {} : { window }) });

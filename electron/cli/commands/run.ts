@@ -60,7 +60,7 @@ export const runCommand: Command = {
     const stop = stringOption(args, 'stop')?.split(',').filter((item) => item !== '');
     const maxTokens = integerOption(args, 'max-tokens', 1, 131_072);
 
-    const core = openLocalCore(args);
+    const core = await openLocalCore(args);
     try {
       const model = await core.client.call('models.load', {
         path: modelPath,

@@ -11,7 +11,7 @@ import { EmergentError } from '../../common/errors.js';
 import { inspectModel } from '../models/inspect.js';
 import { ModelPool, type LoadRequest } from './model-pool.js';
 import { measurePerplexity, type PerplexityResult } from './perplexity.js';
-import { RunManager, type RunRequest } from './runs.js';
+import { RunManager, type RunRecorder, type RunRequest } from './runs.js';
 
 export interface EngineOptions {
   /** 'auto' tries CUDA, Vulkan or Metal first; false forces the CPU. */
@@ -26,6 +26,8 @@ export interface EngineOptions {
   threadsOverride?: () => number | null;
   /** Tests shrink the memory the pool believes it has. */
   availableMemory?: () => number;
+  /** Where runs are kept (the store); none in tests of the engine alone. */
+  recorder?: RunRecorder;
 }
 
 /** llama.cpp lines kept to explain a failure (its errors often say only "failed to load"). */
@@ -185,7 +187,7 @@ export class Engine {
         ...(this.options.threadsOverride ? { threadsOverride: this.options.threadsOverride } : {}),
         ...(this.options.availableMemory ? { availableMemory: this.options.availableMemory } : {}),
       });
-      const runs = new RunManager(llama, pool, (event, payload) => emit?.(event, payload));
+      const runs = new RunManager(llama, pool, (event, payload) => emit?.(event, payload), this.options.recorder ?? null);
       this.started = { llama, pool, runs };
       this.state = 'ready';
     } catch (err) {

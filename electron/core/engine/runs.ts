@@ -49,6 +49,22 @@ export interface RunRequest {
 
 type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
 
+/**
+ * Where runs are kept (the store). The engine reports each run's start, its text as it grows
+ * and its end; the recorder decides how to batch writes. A recorder that throws (a full disk)
+ * ends the run with that error; the streamed text is still in the events.
+ */
+export interface RunRecorder {
+  begin(run: { runId: string; kind: 'completion' | 'chat'; modelReference: string; parameters: Record<string, unknown>; input: string }): void;
+  append(runId: string, text: string): void;
+  finish(
+    runId: string,
+    outcome:
+      | { status: 'done' | 'cancelled'; stopReason: StopReason; metrics: RunMetrics; modelId: string | null }
+      | { status: 'error'; error: { code: string; message: string }; modelId: string | null },
+  ): void;
+}
+
 const DEFAULT_MAX_TOKENS = 512;
 
 /** The reason a run's controller is aborted when a person cancels it. */
@@ -64,6 +80,7 @@ export class RunManager {
     private readonly llama: Llama,
     private readonly pool: ModelPool,
     private readonly emit: Emit,
+    private readonly recorder: RunRecorder | null = null,
   ) {}
 
   get activeCount(): number {
@@ -84,6 +101,15 @@ export class RunManager {
     return { runId, modelId };
   }
 
+  /** Recording the end of a failed run must not hide the failure itself. */
+  private recordSafely(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      process.emitWarning(`A run's end could not be recorded: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   cancel(runId: string): boolean {
     const controller = this.active.get(runId);
     if (!controller) return false;
@@ -98,7 +124,22 @@ export class RunManager {
     let lease: SequenceLease | null = null;
     let entry: LoadedEntry | null = null;
     const coalescer = new DeltaCoalescer((delta) => this.emit('run.delta', { runId, ...delta }));
+    const recorder = this.recorder;
     try {
+      recorder?.begin({
+        runId,
+        kind: request.messages ? 'chat' : 'completion',
+        modelReference: request.model,
+        parameters: {
+          sampling: { ...DEFAULT_SAMPLING, ...request.sampling },
+          maxTokens: request.maxTokens ?? DEFAULT_MAX_TOKENS,
+          ...(request.stop ? { stop: request.stop } : {}),
+          ...(request.jsonSchema ? { jsonSchema: request.jsonSchema } : {}),
+          ...(request.probabilities ? { probabilities: request.probabilities } : {}),
+          ...(request.conversationKey ? { conversationKey: request.conversationKey } : {}),
+        },
+        input: request.prompt ?? JSON.stringify(request.messages ?? []),
+      });
       const loadStarted = performance.now();
       const acquired = await this.pool.acquireModel(request.model);
       entry = acquired.entry;
@@ -111,26 +152,24 @@ export class RunManager {
       const result = await this.generate(entry, lease.sequence, request, controller.signal, (piece, token) => {
         text += piece;
         coalescer.add(piece, token);
+        if (piece !== '') recorder?.append(runId, piece);
       });
       coalescer.flush();
-      this.emit('run.done', {
-        runId,
-        text,
-        stopReason: result.stopReason,
-        metrics: { ...result.metrics, loadMs, totalMs: performance.now() - started },
-      });
+      const metrics: RunMetrics = { ...result.metrics, loadMs, totalMs: performance.now() - started };
+      recorder?.finish(runId, { status: 'done', stopReason: result.stopReason, metrics, modelId: entry.info.id });
+      this.emit('run.done', { runId, text, stopReason: result.stopReason, metrics });
     } catch (err) {
       coalescer.flush();
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : err;
+      const modelId = entry?.info.id ?? null;
       if (reason instanceof RunCancelled) {
-        this.emit('run.done', {
-          runId,
-          text,
-          stopReason: 'cancelled',
-          metrics: emptyMetrics(performance.now() - started, entry?.info.threads ?? 1),
-        });
+        const metrics = emptyMetrics(performance.now() - started, entry?.info.threads ?? 1);
+        this.recordSafely(() => recorder?.finish(runId, { status: 'cancelled', stopReason: 'cancelled', metrics, modelId }));
+        this.emit('run.done', { runId, text, stopReason: 'cancelled', metrics });
       } else {
-        this.emit('run.error', { runId, text, error: toErrorValue(asEngineError(reason)) });
+        const error = toErrorValue(asEngineError(reason));
+        this.recordSafely(() => recorder?.finish(runId, { status: 'error', error, modelId }));
+        this.emit('run.error', { runId, text, error });
       }
     } finally {
       lease?.release();

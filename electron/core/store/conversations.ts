@@ -1,0 +1,383 @@
+/**
+ * Conversations and their messages. Messages form a tree: editing a message or regenerating a
+ * reply adds a sibling under the same parent, so nothing a person or a model wrote is lost.
+ * The conversation remembers which leaf is on screen; the path from the root to that leaf is
+ * what the chat shows and what the model is sent.
+ */
+import { EmergentError } from '../../common/errors.js';
+import type { StoreContext } from './context.js';
+import { jsonText, parseJsonObject, sqlBoolean, type JsonObject } from './json.js';
+
+export type MessageRole = 'system' | 'user' | 'assistant';
+
+export interface Conversation {
+  id: string;
+  title: string;
+  systemPrompt: string;
+  modelId: string | null;
+  modelPath: string | null;
+  sampling: JsonObject;
+  pinned: boolean;
+  activeLeafId: string | null;
+  createdAt: number;
+  updatedAt: number;
+  deletedAt: number | null;
+}
+
+export interface NewConversation {
+  id?: string;
+  title?: string;
+  systemPrompt?: string;
+  modelId?: string | null;
+  modelPath?: string | null;
+  sampling?: JsonObject;
+}
+
+/** What can change after creation besides the title and the pin; null clears a model. */
+export interface ConversationSettings {
+  systemPrompt?: string;
+  modelId?: string | null;
+  modelPath?: string | null;
+  sampling?: JsonObject;
+}
+
+export interface Message {
+  id: string;
+  conversationId: string;
+  parentId: string | null;
+  role: MessageRole;
+  content: string;
+  /** The model that wrote an assistant message. */
+  modelId: string | null;
+  createdAt: number;
+}
+
+export interface NewMessage {
+  id?: string;
+  conversationId: string;
+  /** null for the first message; an existing parent's id adds a sibling of its other children. */
+  parentId: string | null;
+  role: MessageRole;
+  content: string;
+  modelId?: string | null;
+}
+
+/** A message on the active path, with where it stands among its siblings (the "2 / 3" arrows). */
+export interface PathMessage extends Message {
+  siblingIndex: number;
+  siblingCount: number;
+}
+
+export interface ConversationSummary {
+  id: string;
+  title: string;
+  pinned: boolean;
+  modelId: string | null;
+  messageCount: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** `YYYY-MM` for conversations last touched before the previous 30 days. */
+export type ConversationPeriod = 'today' | 'yesterday' | 'previous7Days' | 'previous30Days' | `${number}-${string}`;
+
+export interface ConversationGroups {
+  pinned: ConversationSummary[];
+  /** Most recent first; empty periods are left out. */
+  periods: { period: ConversationPeriod; conversations: ConversationSummary[] }[];
+}
+
+export const DEFAULT_TITLE = 'New conversation';
+
+interface ConversationRow {
+  id: string;
+  title: string;
+  system_prompt: string;
+  model_id: string | null;
+  model_path: string | null;
+  sampling: string;
+  pinned: 0 | 1;
+  active_leaf_id: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+interface MessageRow {
+  id: string;
+  conversation_id: string;
+  parent_id: string | null;
+  role: MessageRole;
+  content: string;
+  model_id: string | null;
+  created_at: number;
+}
+
+interface PathMessageRow extends MessageRow {
+  sibling_index: number;
+  sibling_count: number;
+}
+
+interface SummaryRow {
+  id: string;
+  title: string;
+  pinned: 0 | 1;
+  model_id: string | null;
+  message_count: number;
+  created_at: number;
+  updated_at: number;
+}
+
+const CONVERSATION_COLUMNS = /* sql */ `
+  id, title, system_prompt, model_id, model_path, sampling, pinned, active_leaf_id, created_at, updated_at, deleted_at`;
+const MESSAGE_COLUMNS = /* sql */ `id, conversation_id, parent_id, role, content, model_id, created_at`;
+
+const INSERT_CONVERSATION = /* sql */ `
+  INSERT INTO conversations (id, title, system_prompt, model_id, model_path, sampling, created_at, updated_at)
+  VALUES (@id, @title, @systemPrompt, @modelId, @modelPath, @sampling, @now, @now)`;
+const SELECT_CONVERSATION = /* sql */ `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = @id`;
+const RENAME = /* sql */ `UPDATE conversations SET title = @title, updated_at = @now WHERE id = @id`;
+// Pinning moves a conversation between groups but is not an edit: updated_at stays.
+const PIN = /* sql */ `UPDATE conversations SET pinned = @pinned WHERE id = @id`;
+const CONFIGURE = /* sql */ `
+  UPDATE conversations SET system_prompt = @systemPrompt, model_id = @modelId, model_path = @modelPath, sampling = @sampling, updated_at = @now
+  WHERE id = @id`;
+const LIST = /* sql */ `
+  SELECT c.id, c.title, c.pinned, c.model_id, c.created_at, c.updated_at,
+         (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count
+  FROM conversations c WHERE c.deleted_at IS NULL
+  ORDER BY c.pinned DESC, c.updated_at DESC`;
+
+const INSERT_MESSAGE = /* sql */ `
+  INSERT INTO messages (id, conversation_id, parent_id, role, content, model_id, created_at)
+  VALUES (@id, @conversationId, @parentId, @role, @content, @modelId, @now)`;
+const SELECT_MESSAGE = /* sql */ `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = @id`;
+const MESSAGES = /* sql */ `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = @conversationId ORDER BY created_at, seq`;
+const SET_ACTIVE_LEAF = /* sql */ `UPDATE conversations SET active_leaf_id = @leafId, updated_at = @now WHERE id = @conversationId`;
+const SIBLINGS = /* sql */ `
+  SELECT ${MESSAGE_COLUMNS} FROM messages
+  WHERE conversation_id = @conversationId AND parent_id IS @parentId
+  ORDER BY created_at, seq`;
+
+// From a message down to a leaf, following the newest child at each step: choosing a branch
+// shows where that branch was last continued.
+const NEWEST_LEAF_BELOW = /* sql */ `
+  WITH RECURSIVE down (id, depth) AS (
+    SELECT @messageId, 0
+    UNION ALL
+    SELECT (SELECT c.id FROM messages c WHERE c.conversation_id = @conversationId AND c.parent_id = down.id
+            ORDER BY c.created_at DESC, c.seq DESC LIMIT 1), depth + 1
+    FROM down WHERE down.id IS NOT NULL
+  )
+  SELECT id FROM down WHERE id IS NOT NULL ORDER BY depth DESC LIMIT 1`;
+
+// From the active leaf up to the root, each message with its place among its siblings.
+const ACTIVE_PATH = /* sql */ `
+  WITH RECURSIVE up (id, parent_id, depth) AS (
+    SELECT m.id, m.parent_id, 0 FROM conversations c JOIN messages m ON m.id = c.active_leaf_id WHERE c.id = @conversationId
+    UNION ALL
+    SELECT p.id, p.parent_id, up.depth + 1 FROM up JOIN messages p ON p.id = up.parent_id AND p.conversation_id = @conversationId
+  )
+  SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.model_id, m.created_at,
+         (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS m.parent_id
+            AND (s.created_at < m.created_at OR (s.created_at = m.created_at AND s.seq < m.seq))) AS sibling_index,
+         (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS m.parent_id) AS sibling_count
+  FROM up JOIN messages m ON m.id = up.id
+  ORDER BY up.depth DESC`;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export class ConversationStore {
+  constructor(private readonly context: StoreContext) {}
+
+  create(conversation: NewConversation = {}): Conversation {
+    const id = conversation.id ?? this.context.newId();
+    this.context.db.run(INSERT_CONVERSATION, {
+      id,
+      title: conversation.title ?? DEFAULT_TITLE,
+      systemPrompt: conversation.systemPrompt ?? '',
+      modelId: conversation.modelId ?? null,
+      modelPath: conversation.modelPath ?? null,
+      sampling: jsonText(conversation.sampling ?? {}),
+      now: this.context.now(),
+    });
+    return this.require(id);
+  }
+
+  get(id: string): Conversation | null {
+    const row = this.context.db.get<ConversationRow>(SELECT_CONVERSATION, { id });
+    return row === undefined ? null : toConversation(row);
+  }
+
+  rename(id: string, title: string): Conversation {
+    this.changeOne(RENAME, { id, title, now: this.context.now() }, id);
+    return this.require(id);
+  }
+
+  pin(id: string, pinned: boolean): Conversation {
+    this.changeOne(PIN, { id, pinned: sqlBoolean(pinned) }, id);
+    return this.require(id);
+  }
+
+  configure(id: string, settings: ConversationSettings): Conversation {
+    return this.context.db.transaction(() => {
+      const current = this.require(id);
+      this.context.db.run(CONFIGURE, {
+        id,
+        systemPrompt: settings.systemPrompt ?? current.systemPrompt,
+        modelId: settings.modelId === undefined ? current.modelId : settings.modelId,
+        modelPath: settings.modelPath === undefined ? current.modelPath : settings.modelPath,
+        sampling: jsonText(settings.sampling ?? current.sampling),
+        now: this.context.now(),
+      });
+      return this.require(id);
+    });
+  }
+
+  /**
+   * Conversations outside the trash for the sidebar: pinned ones first, then by when they
+   * were last changed, grouped by period in local time (the time zone of this process).
+   */
+  list(now: number = this.context.now()): ConversationGroups {
+    const rows = this.context.db.all<SummaryRow>(LIST);
+    const startOfToday = new Date(now);
+    startOfToday.setHours(0, 0, 0, 0);
+    const today = startOfToday.getTime();
+    const groups: ConversationGroups = { pinned: [], periods: [] };
+    for (const row of rows) {
+      const summary = toSummary(row);
+      if (summary.pinned) {
+        groups.pinned.push(summary);
+        continue;
+      }
+      const period = periodOf(summary.updatedAt, today);
+      const last = groups.periods.at(-1);
+      if (last?.period === period) last.conversations.push(summary);
+      else groups.periods.push({ period, conversations: [summary] });
+    }
+    return groups;
+  }
+
+  /** Adds a message under `parentId` and makes it the active leaf. */
+  addMessage(message: NewMessage): Message {
+    const id = message.id ?? this.context.newId();
+    const now = this.context.now();
+    this.context.db.transaction(() => {
+      this.require(message.conversationId);
+      if (message.parentId !== null) this.requireMessage(message.conversationId, message.parentId);
+      this.context.db.run(INSERT_MESSAGE, {
+        id,
+        conversationId: message.conversationId,
+        parentId: message.parentId,
+        role: message.role,
+        content: message.content,
+        modelId: message.modelId ?? null,
+        now,
+      });
+      this.context.db.run(SET_ACTIVE_LEAF, { conversationId: message.conversationId, leafId: id, now });
+    });
+    return this.requireMessage(message.conversationId, id);
+  }
+
+  /** Every message of the conversation, all branches, oldest first. */
+  messages(conversationId: string): Message[] {
+    return this.context.db.all<MessageRow>(MESSAGES, { conversationId }).map(toMessage);
+  }
+
+  /**
+   * Shows the branch through `messageId`: the active leaf becomes the newest leaf below it
+   * (itself when it has no children). Returns that leaf's id.
+   */
+  setActiveLeaf(conversationId: string, messageId: string): string {
+    return this.context.db.transaction(() => {
+      this.requireMessage(conversationId, messageId);
+      const leaf = this.context.db.get<{ id: string }>(NEWEST_LEAF_BELOW, { conversationId, messageId })?.id ?? messageId;
+      this.context.db.run(SET_ACTIVE_LEAF, { conversationId, leafId: leaf, now: this.context.now() });
+      return leaf;
+    });
+  }
+
+  /** The message and its siblings (same parent), oldest first, and where it stands among them. */
+  siblings(conversationId: string, messageId: string): { messages: Message[]; index: number } {
+    const message = this.requireMessage(conversationId, messageId);
+    const messages = this.context.db.all<MessageRow>(SIBLINGS, { conversationId, parentId: message.parentId }).map(toMessage);
+    return { messages, index: messages.findIndex((sibling) => sibling.id === messageId) };
+  }
+
+  /** Root to active leaf: what the chat shows and the model is sent. Empty for a new conversation. */
+  activePath(conversationId: string): PathMessage[] {
+    this.require(conversationId);
+    return this.context.db.all<PathMessageRow>(ACTIVE_PATH, { conversationId }).map((row) => ({
+      ...toMessage(row),
+      siblingIndex: row.sibling_index,
+      siblingCount: row.sibling_count,
+    }));
+  }
+
+  private require(id: string): Conversation {
+    const conversation = this.get(id);
+    if (conversation === null) throw new EmergentError('NOT_FOUND', `There is no conversation ${id}.`);
+    return conversation;
+  }
+
+  private requireMessage(conversationId: string, id: string): Message {
+    const row = this.context.db.get<MessageRow>(SELECT_MESSAGE, { id });
+    if (row === undefined || row.conversation_id !== conversationId) {
+      throw new EmergentError('NOT_FOUND', `There is no message ${id} in conversation ${conversationId}.`);
+    }
+    return toMessage(row);
+  }
+
+  private changeOne(sql: string, params: Record<string, string | number>, id: string): void {
+    if (this.context.db.run(sql, params) === 0) throw new EmergentError('NOT_FOUND', `There is no conversation ${id}.`);
+  }
+}
+
+function periodOf(updatedAt: number, startOfToday: number): ConversationPeriod {
+  if (updatedAt >= startOfToday) return 'today';
+  if (updatedAt >= startOfToday - DAY_MS) return 'yesterday';
+  if (updatedAt >= startOfToday - 7 * DAY_MS) return 'previous7Days';
+  if (updatedAt >= startOfToday - 30 * DAY_MS) return 'previous30Days';
+  const date = new Date(updatedAt);
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}`;
+}
+
+export function toConversation(row: ConversationRow): Conversation {
+  return {
+    id: row.id,
+    title: row.title,
+    systemPrompt: row.system_prompt,
+    modelId: row.model_id,
+    modelPath: row.model_path,
+    sampling: parseJsonObject(row.sampling),
+    pinned: row.pinned === 1,
+    activeLeafId: row.active_leaf_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deletedAt: row.deleted_at,
+  };
+}
+
+export function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    parentId: row.parent_id,
+    role: row.role,
+    content: row.content,
+    modelId: row.model_id,
+    createdAt: row.created_at,
+  };
+}
+
+function toSummary(row: SummaryRow): ConversationSummary {
+  return {
+    id: row.id,
+    title: row.title,
+    pinned: row.pinned === 1,
+    modelId: row.model_id,
+    messageCount: row.message_count,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

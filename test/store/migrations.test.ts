@@ -1,0 +1,100 @@
+/**
+ * One case per migration: build the database at the version before it, put rows in, migrate,
+ * and check the rows (and the constraints the migration promises). A new migration adds a case.
+ */
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { DATABASE_FILE, openDatabase } from '../../electron/core/store/database.js';
+import { MIGRATIONS } from '../../electron/core/store/migrations/index.js';
+import { tempDataDir } from './helpers.js';
+
+interface MigrationCase {
+  version: number;
+  /** Rows at the previous version (raw SQL: the query modules speak only the newest schema). */
+  seed(connection: Database.Database): void;
+  verify(connection: Database.Database): void;
+}
+
+const T = Date.UTC(2025, 0, 1);
+
+const CASES: MigrationCase[] = [
+  {
+    version: 10,
+    seed() {
+      // From an empty file: there is nothing before the first schema.
+    },
+    verify(db) {
+      const names = (type: string) =>
+        (db.prepare(`SELECT name FROM sqlite_schema WHERE type = ? ORDER BY name`).all(type) as { name: string }[]).map((row) => row.name);
+      expect(names('table')).toEqual(expect.arrayContaining(['messages_fts', 'runs_fts', 'prompts_fts']));
+      expect(names('trigger')).toEqual(expect.arrayContaining(['messages_fts_insert', 'messages_fts_delete', 'messages_fts_update', 'runs_fts_insert', 'runs_fts_delete', 'runs_fts_update', 'prompts_fts_insert', 'prompts_fts_delete', 'prompts_fts_update', 'prompt_versions_newest']));
+
+      db.exec(`
+        INSERT INTO conversations (id, title, created_at, updated_at) VALUES ('c1', 'One', ${T}, ${T}), ('c2', 'Two', ${T}, ${T});
+        INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at) VALUES ('m1', 'c1', NULL, 'user', 'hello there', ${T});
+        INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at) VALUES ('m2', 'c1', 'm1', 'assistant', 'general kenobi', ${T});
+        INSERT INTO prompts (id, name, created_at, updated_at) VALUES ('p1', 'Greeting', ${T}, ${T});
+        INSERT INTO prompt_versions (id, prompt_id, version, body, created_at) VALUES ('v1', 'p1', 1, 'Say hello to {{name}}', ${T});
+        INSERT INTO runs (id, kind, input, output, status, created_at, updated_at, finished_at, message_id, conversation_id)
+          VALUES ('r1', 'chat', 'hello there', 'general kenobi', 'done', ${T}, ${T}, ${T}, 'm2', 'c1');
+      `);
+      // The newest version's body is copied onto the prompt, for search.
+      expect(db.prepare(`SELECT body FROM prompts WHERE id = 'p1'`).get()).toEqual({ body: 'Say hello to {{name}}' });
+      expect(db.prepare(`SELECT rowid FROM runs_fts WHERE runs_fts MATCH 'kenobi'`).all()).toHaveLength(1);
+
+      const rejects = (sql: string) => expect(() => db.exec(sql), sql).toThrow(/constraint|cannot store/i);
+      // A parent in another conversation.
+      rejects(`INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at) VALUES ('m3', 'c2', 'm1', 'user', 'x', ${T})`);
+      rejects(`INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at) VALUES ('m4', 'c1', NULL, 'robot', 'x', ${T})`);
+      rejects(`INSERT INTO runs (id, kind, created_at, updated_at) VALUES ('r2', 'dance', ${T}, ${T})`);
+      // Running with a finish time; an error status without an error.
+      rejects(`INSERT INTO runs (id, kind, status, created_at, updated_at, finished_at) VALUES ('r3', 'chat', 'running', ${T}, ${T}, ${T})`);
+      rejects(`INSERT INTO runs (id, kind, status, created_at, updated_at, finished_at) VALUES ('r4', 'chat', 'error', ${T}, ${T}, ${T})`);
+      rejects(`INSERT INTO runs (id, kind, parameters, created_at, updated_at) VALUES ('r5', 'chat', 'not json', ${T}, ${T})`);
+      rejects(`INSERT INTO runs (id, kind, created_at, updated_at) VALUES ('r6', 'chat', 'yesterday', ${T})`);
+      rejects(`INSERT INTO models (id, path, sha256, name, size_bytes, added_at) VALUES ('m', '/a.gguf', 'XYZ', 'a', 1, ${T})`);
+      rejects(`INSERT INTO comparison_votes (id, comparison_id, verdict, column_index, created_at) VALUES ('x', 'nope', 'tie', NULL, ${T})`);
+
+      // Deleting a conversation takes its messages (and their index entries) and unlinks its runs.
+      db.exec(`DELETE FROM conversations WHERE id = 'c1'`);
+      expect(db.prepare(`SELECT count(*) AS n FROM messages`).get()).toEqual({ n: 0 });
+      expect(db.prepare(`SELECT conversation_id, message_id FROM runs WHERE id = 'r1'`).get()).toEqual({ conversation_id: null, message_id: null });
+      db.exec(`INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')`);
+    },
+  },
+];
+
+describe('each migration keeps the rows of the version before it', () => {
+  it('has a case for every migration', () => {
+    expect(CASES.map((migrationCase) => migrationCase.version)).toEqual(MIGRATIONS.map((migration) => migration.version));
+  });
+
+  for (const migrationCase of CASES) {
+    it(`migration ${migrationCase.version}`, async () => {
+      const dataDir = tempDataDir();
+      const before = MIGRATIONS.filter((migration) => migration.version < migrationCase.version);
+      if (before.length > 0) (await openDatabase(dataDir, { migrations: before })).database.close();
+      const file = path.join(dataDir, DATABASE_FILE);
+      if (before.length > 0) {
+        const previous = new Database(file);
+        migrationCase.seed(previous);
+        previous.close();
+      }
+
+      const opened = await openDatabase(dataDir, { migrations: MIGRATIONS.filter((migration) => migration.version <= migrationCase.version) });
+      expect(opened.toVersion).toBe(migrationCase.version);
+      opened.database.close();
+
+      const migrated = new Database(file);
+      migrated.pragma('foreign_keys = ON');
+      try {
+        migrationCase.verify(migrated);
+        expect(migrated.pragma('foreign_key_check')).toEqual([]);
+        expect(migrated.pragma('integrity_check', { simple: true })).toBe('ok');
+      } finally {
+        migrated.close();
+      }
+    });
+  }
+});

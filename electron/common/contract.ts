@@ -282,6 +282,43 @@ export type Prompt = z.infer<typeof PromptSchema>;
 
 const TableCounts = z.record(z.string(), z.number().int().nonnegative());
 
+export const MessageRoleSchema = z.enum(['system', 'user', 'assistant']);
+export const ConversationSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  systemPrompt: z.string(),
+  modelId: z.string().nullable(),
+  modelPath: z.string().nullable(),
+  sampling: JsonObjectSchema,
+  pinned: z.boolean(),
+  activeLeafId: z.string().nullable(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  deletedAt: Timestamp.nullable(),
+});
+export type Conversation = z.infer<typeof ConversationSchema>;
+
+export const MessageSchema = z.object({
+  id: z.string(),
+  conversationId: z.string(),
+  parentId: z.string().nullable(),
+  role: MessageRoleSchema,
+  content: z.string(),
+  modelId: z.string().nullable(),
+  createdAt: Timestamp,
+});
+export type Message = z.infer<typeof MessageSchema>;
+
+const ConversationSummarySchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  pinned: z.boolean(),
+  modelId: z.string().nullable(),
+  messageCount: z.number().int().nonnegative(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
 export const methods = {
   'app.info': method({
     summary: 'Name, version, shell and data directory of the running app.',
@@ -410,6 +447,39 @@ export const methods = {
     summary: 'Saved prompts, optionally those with a tag.',
     input: z.object({ tag: z.string().optional() }).strict(),
     output: z.array(PromptSchema),
+  }),
+  'conversations.create': method({
+    summary: 'Start a conversation.',
+    input: z.object({ title: z.string().max(500).optional(), systemPrompt: z.string().max(1024 * 1024).optional() }).strict(),
+    output: ConversationSchema,
+  }),
+  'conversations.list': method({
+    summary: 'Conversations: pinned ones, then grouped by when they were last touched.',
+    input: NoInput,
+    output: z.object({
+      pinned: z.array(ConversationSummarySchema),
+      periods: z.array(z.object({ period: z.string(), conversations: z.array(ConversationSummarySchema) })),
+    }),
+  }),
+  'conversations.get': method({
+    summary: 'A conversation and the messages on its active path (with their sibling positions).',
+    input: z.object({ id: z.string().min(1) }).strict(),
+    output: z.object({
+      conversation: ConversationSchema,
+      path: z.array(MessageSchema.extend({ siblingIndex: z.number().int().nonnegative(), siblingCount: z.number().int().positive() })),
+    }),
+  }),
+  'conversations.addMessage': method({
+    summary: 'Add a message under a parent (null for the first); a second child of a parent is a branch.',
+    input: z
+      .object({
+        conversationId: z.string().min(1),
+        parentId: z.string().min(1).nullable(),
+        role: MessageRoleSchema,
+        content: z.string().max(16 * 1024 * 1024),
+      })
+      .strict(),
+    output: MessageSchema,
   }),
   'conversations.export': method({
     summary: 'A conversation as Markdown or as JSON (every branch).',

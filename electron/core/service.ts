@@ -91,6 +91,14 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     'trash.empty': async () => ({ deleted: store.trash.emptyTrash() }),
     'prompts.create': async (prompt) => store.prompts.create(withoutUndefined(prompt)),
     'prompts.list': async (filter) => store.prompts.list(withoutUndefined(filter)),
+    'conversations.create': async (conversation) => store.conversations.create(withoutUndefined(conversation)),
+    'conversations.list': async () => store.conversations.list(),
+    'conversations.get': async ({ id }) => {
+      const conversation = store.conversations.get(id);
+      if (!conversation) throw new EmergentError('NOT_FOUND', `There is no conversation ${id}.`);
+      return { conversation, path: store.conversations.activePath(id) };
+    },
+    'conversations.addMessage': async (message) => store.conversations.addMessage(message),
     'conversations.export': async ({ id, format }) => {
       const base = `conversation-${id}`;
       return format === 'markdown'

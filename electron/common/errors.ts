@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'INVALID_JSON_SCHEMA',
   // The store
   'STORE_FROM_FUTURE',
+  'STORE_OUTDATED',
   'STORE_CORRUPT',
   'STORE_FULL',
   'NOT_FOUND',

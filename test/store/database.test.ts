@@ -191,3 +191,17 @@ describe('migrations', () => {
     expect(fs.existsSync(made[0] ?? '')).toBe(false);
   });
 });
+
+describe('a read-only open of an older schema', () => {
+  it('is refused with STORE_OUTDATED and leaves the file as it was', async () => {
+    const dataDir = tempDataDir();
+    const file = path.join(dataDir, DATABASE_FILE);
+    const old = new Database(file);
+    old.exec('CREATE TABLE leftover (x INTEGER) STRICT');
+    old.close();
+    const before = sha256File(file);
+    const error = await rejection(Store.open(dataDir, { readonly: true }));
+    expect(error.code).toBe('STORE_OUTDATED');
+    expect(sha256File(file)).toBe(before);
+  });
+});

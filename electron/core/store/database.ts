@@ -148,7 +148,7 @@ export async function openDatabase(dataDir: string, options: OpenDatabaseOptions
     if (!existed) throw new EmergentError('NOT_FOUND', `There is no database at ${file} yet: start Emergent once to create it.`);
     if (fromVersion < latest) {
       // A read-only handle cannot migrate, and the queries expect the current schema.
-      throw new EmergentError('INTERNAL', `The database ${file} is at schema ${fromVersion} and needs upgrading to ${latest}: open it once in Emergent first.`);
+      throw new EmergentError('STORE_OUTDATED', `The database ${file} is at schema ${fromVersion} and needs upgrading to ${latest}: open it once in Emergent first.`);
     }
     const connection = connect(file, true);
     return { database: new StoreDatabase(connection, file), fromVersion, toVersion: fromVersion, backupFile: null };

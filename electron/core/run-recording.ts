@@ -4,12 +4,11 @@
  * a crash loses at most the last batch, and the run is found `interrupted` at the next start.
  */
 import type { RunRecorder } from './engine/runs.js';
-import { modelIdForReference } from './engine/model-pool.js';
+import { isModelId, modelIdForReference } from './engine/model-pool.js';
 import type { RunStore } from './store/runs.js';
 
 const FLUSH_MS = 250;
 const FLUSH_CHARS = 4096;
-const MODEL_ID = /^m-[0-9a-f]{12}$/;
 
 interface Pending {
   text: string;
@@ -27,12 +26,11 @@ export class StoreRunRecorder implements RunRecorder {
   ) {}
 
   begin(run: Parameters<RunRecorder['begin']>[0]): void {
-    const isId = MODEL_ID.test(run.modelReference);
     this.runs.create({
       id: run.runId,
       kind: run.kind,
       modelId: modelIdForReference(run.modelReference),
-      modelPath: isId ? null : run.modelReference,
+      modelPath: isModelId(run.modelReference) ? null : run.modelReference,
       parameters: run.parameters as Parameters<RunStore['create']>[0]['parameters'],
       input: run.input,
     });

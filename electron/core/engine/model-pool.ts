@@ -59,6 +59,11 @@ export function modelIdFor(resolvedPath: string): string {
 
 const MODEL_ID = /^m-[0-9a-f]{12}$/;
 
+/** True when a reference names a model by id rather than by its file. */
+export function isModelId(reference: string): boolean {
+  return MODEL_ID.test(reference);
+}
+
 /** The id a reference (an id, or a path to a GGUF file) will have once loaded. */
 export function modelIdForReference(reference: string): string {
   if (MODEL_ID.test(reference)) return reference;

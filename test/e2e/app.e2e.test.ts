@@ -377,6 +377,53 @@ describe('the workbench in a browser, served by emergent serve', () => {
     expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
   });
 
+  it('loses nothing when two tabs write to the store at once', async () => {
+    const tabs = [await context.newPage(), await context.newPage()];
+    for (const tab of tabs) {
+      watchForProblems(tab);
+      await tab.goto(origin);
+    }
+    // Each tab opens its own socket (authenticated by the cookie) and fires 40 writes at once.
+    const socketUrl = `${origin.replace(/^http/, 'ws')}/ws`;
+    const writeFrom = (tab: Page, name: string) =>
+      tab.evaluate(async ({ label, url }) => {
+        const socket = new WebSocket(url);
+        await new Promise((resolve) => socket.addEventListener('open', resolve, { once: true }));
+        const answers = new Promise<number>((resolve) => {
+          let ok = 0;
+          let seen = 0;
+          socket.addEventListener('message', (event: { data: string }) => {
+            const message = JSON.parse(event.data) as { type: string; result?: { ok: boolean } };
+            if (message.type !== 'result') return;
+            seen++;
+            if (message.result?.ok) ok++;
+            if (seen === 40) resolve(ok);
+          });
+        });
+        for (let i = 0; i < 40; i++) {
+          socket.send(JSON.stringify({ type: 'call', id: i + 1, method: 'prompts.create', input: { name: `${label} ${i}`, body: 'x', tags: [label] } }));
+        }
+        const ok = await answers;
+        socket.close();
+        return ok;
+      }, { label: name, url: socketUrl });
+    expect(await Promise.all([writeFrom(tabs[0] as Page, 'left'), writeFrom(tabs[1] as Page, 'right')])).toEqual([40, 40]);
+    const count = await (tabs[0] as Page).evaluate(async (url) => {
+      const socket = new WebSocket(url);
+      await new Promise((resolve) => socket.addEventListener('open', resolve, { once: true }));
+      const reply = new Promise<number>((resolve) =>
+        socket.addEventListener('message', (event: { data: string }) => {
+          const message = JSON.parse(event.data) as { type: string; result?: { ok: boolean; value: unknown[] } };
+          if (message.type === 'result') resolve(message.result?.value.length ?? -1);
+        }),
+      );
+      socket.send(JSON.stringify({ type: 'call', id: 1, method: 'prompts.list', input: {} }));
+      return reply;
+    }, socketUrl);
+    expect(count).toBe(80);
+    for (const tab of tabs) await tab.close();
+  });
+
   it('answers a page request without the token with 401', async () => {
     // Not monitored: the browser logs the refused page itself as a console error.
     const stranger = await browser.newContext();

@@ -13,7 +13,7 @@ import {
   writeGguf,
 } from '../../electron/core/models/gguf-writer.js';
 import type { GgufKv, GgufTensor } from '../../electron/core/models/gguf-writer.js';
-import { seededRandom } from '../../electron/core/models/shape-model.js';
+import { randomValues } from '../helpers/random.js';
 
 // node-llama-cpp's own GGUF reader on files the writer made; the encodings alone are in test/unit/gguf-encoding.test.ts.
 
@@ -25,10 +25,6 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-function randomValues(count: number, seed: number, scale = 1): Float32Array {
-  const random = seededRandom(seed);
-  return Float32Array.from({ length: count }, () => (random() * 2 - 1) * scale);
-}
 
 describe('writeGguf read back by node-llama-cpp', () => {
   const metadata: GgufKv[] = [

@@ -15,7 +15,7 @@ import {
   writeGguf,
 } from '../../electron/core/models/gguf-writer.js';
 import type { GgufTensor } from '../../electron/core/models/gguf-writer.js';
-import { seededRandom } from '../../electron/core/models/shape-model.js';
+import { randomValues } from '../helpers/random.js';
 
 // The writer's encodings in plain TypeScript; test/models/gguf-writer.test.ts reads its files back with node-llama-cpp.
 
@@ -27,10 +27,6 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-function randomValues(count: number, seed: number, scale = 1): Float32Array {
-  const random = seededRandom(seed);
-  return Float32Array.from({ length: count }, () => (random() * 2 - 1) * scale);
-}
 
 describe('f16 conversion', () => {
   it('encodes exact values, extremes and special values as IEEE binary16', () => {

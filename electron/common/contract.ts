@@ -202,6 +202,8 @@ export type RunMetrics = z.infer<typeof RunMetricsSchema>;
 export const RunKindSchema = z.enum(['chat', 'completion', 'summarize', 'translate', 'compare', 'batch', 'perplexity', 'api']);
 export const RunStatusSchema = z.enum(['running', 'done', 'cancelled', 'error', 'interrupted']);
 const JsonObjectSchema = z.record(z.string(), z.unknown());
+/** An input the store keeps as JSON text: only JSON values get through. */
+const JsonObjectInputSchema = z.record(z.string(), z.json());
 const Timestamp = z.number().int().nonnegative().describe('milliseconds since 1970');
 
 export const RunSummarySchema = z.object({
@@ -280,6 +282,19 @@ export const PromptSchema = z.object({
 });
 export type Prompt = z.infer<typeof PromptSchema>;
 
+export const PromptVersionSchema = z.object({
+  id: z.string(),
+  promptId: z.string(),
+  version: z.number().int().positive(),
+  body: z.string(),
+  variables: z.array(z.string()),
+  createdAt: Timestamp,
+});
+export type PromptVersion = z.infer<typeof PromptVersionSchema>;
+
+const PromptBody = z.string().max(1024 * 1024);
+const TagSchema = z.string().min(1).max(64);
+
 const TableCounts = z.record(z.string(), z.number().int().nonnegative());
 
 export const MessageRoleSchema = z.enum(['system', 'user', 'assistant']);
@@ -309,6 +324,10 @@ export const MessageSchema = z.object({
 });
 export type Message = z.infer<typeof MessageSchema>;
 
+/** A message on the active path, with where it stands among its siblings (the "2 / 3" arrows). */
+export const PathMessageSchema = MessageSchema.extend({ siblingIndex: z.number().int().nonnegative(), siblingCount: z.number().int().positive() });
+export type PathMessage = z.infer<typeof PathMessageSchema>;
+
 const ConversationSummarySchema = z.object({
   id: z.string(),
   title: z.string(),
@@ -318,6 +337,45 @@ const ConversationSummarySchema = z.object({
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
+
+export const DocumentSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** Of the original file, to recognize it when it is opened again. */
+  sha256: z.string(),
+  text: z.string(),
+  chunking: JsonObjectSchema,
+  createdAt: Timestamp,
+  deletedAt: Timestamp.nullable(),
+});
+export type StoredDocument = z.infer<typeof DocumentSchema>;
+
+export const DocumentSummarySchema = DocumentSchema.omit({ text: true }).extend({ textLength: z.number().int().nonnegative() });
+export type DocumentSummary = z.infer<typeof DocumentSummarySchema>;
+
+export const ComparisonSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  input: z.string(),
+  /** One object per column (model, sampling, run id ...). */
+  columns: z.array(JsonObjectSchema),
+  createdAt: Timestamp,
+});
+export type Comparison = z.infer<typeof ComparisonSchema>;
+
+export const VerdictSchema = z.enum(['column', 'tie', 'neither']);
+export const VoteSchema = z.object({
+  id: z.string(),
+  comparisonId: z.string(),
+  verdict: VerdictSchema,
+  /** The winning column when the verdict is `column`. */
+  columnIndex: z.number().int().nonnegative().nullable(),
+  note: z.string(),
+  createdAt: Timestamp,
+});
+export type Vote = z.infer<typeof VoteSchema>;
+
+const VoteNote = z.string().max(10_000).optional();
 
 export const methods = {
   'app.info': method({
@@ -420,7 +478,11 @@ export const methods = {
         limit: z.number().int().min(1).max(200).optional(),
       })
       .strict(),
-    output: z.object({ hits: z.array(SearchHitSchema) }),
+    output: z.object({
+      hits: z.array(SearchHitSchema),
+      /** Finished runs not searchable yet (for a few seconds after a large import): "indexing…". */
+      pendingRuns: z.number().int().nonnegative(),
+    }),
   }),
   'trash.list': method({ summary: 'What is in the trash.', input: NoInput, output: z.array(TrashItemSchema) }),
   'trash.move': method({
@@ -440,13 +502,38 @@ export const methods = {
   }),
   'prompts.create': method({
     summary: 'Save a prompt ({{variables}} are found in its body).',
-    input: z.object({ name: z.string().min(1).max(200), body: z.string().max(1024 * 1024), tags: z.array(z.string().min(1).max(50)).max(50).optional() }).strict(),
+    input: z.object({ name: z.string().min(1).max(200), body: PromptBody, tags: z.array(TagSchema).max(50).optional() }).strict(),
     output: PromptSchema,
   }),
   'prompts.list': method({
     summary: 'Saved prompts, optionally those with a tag.',
     input: z.object({ tag: z.string().optional() }).strict(),
     output: z.array(PromptSchema),
+  }),
+  'prompts.get': method({
+    summary: 'A prompt with every version of its wording, oldest first.',
+    input: z.object({ id: z.string().min(1) }).strict(),
+    output: PromptSchema.extend({ versions: z.array(PromptVersionSchema) }),
+  }),
+  'prompts.addVersion': method({
+    summary: 'Save a new wording of a prompt; earlier versions stay for the runs that used them.',
+    input: z.object({ id: z.string().min(1), body: PromptBody }).strict(),
+    output: PromptVersionSchema,
+  }),
+  'prompts.rename': method({
+    summary: 'Rename a prompt.',
+    input: z.object({ id: z.string().min(1), name: z.string().min(1).max(200) }).strict(),
+    output: PromptSchema,
+  }),
+  'prompts.tag': method({
+    summary: 'Add a tag to a prompt (tags ignore case; adding one twice is harmless).',
+    input: z.object({ id: z.string().min(1), tag: TagSchema }).strict(),
+    output: PromptSchema,
+  }),
+  'prompts.untag': method({
+    summary: 'Remove a tag from a prompt.',
+    input: z.object({ id: z.string().min(1), tag: TagSchema }).strict(),
+    output: PromptSchema,
   }),
   'conversations.create': method({
     summary: 'Start a conversation.',
@@ -464,10 +551,41 @@ export const methods = {
   'conversations.get': method({
     summary: 'A conversation and the messages on its active path (with their sibling positions).',
     input: z.object({ id: z.string().min(1) }).strict(),
-    output: z.object({
-      conversation: ConversationSchema,
-      path: z.array(MessageSchema.extend({ siblingIndex: z.number().int().nonnegative(), siblingCount: z.number().int().positive() })),
-    }),
+    output: z.object({ conversation: ConversationSchema, path: z.array(PathMessageSchema) }),
+  }),
+  'conversations.rename': method({
+    summary: 'Give a conversation a new title.',
+    input: z.object({ id: z.string().min(1), title: z.string().min(1).max(500) }).strict(),
+    output: ConversationSchema,
+  }),
+  'conversations.pin': method({
+    summary: 'Pin a conversation to the top of the list, or unpin it.',
+    input: z.object({ id: z.string().min(1), pinned: z.boolean() }).strict(),
+    output: ConversationSchema,
+  }),
+  'conversations.configure': method({
+    summary: 'Change the system prompt, model or sampling of a conversation; null clears a model.',
+    input: z
+      .object({
+        id: z.string().min(1),
+        systemPrompt: z.string().max(1024 * 1024).optional(),
+        modelId: z.string().min(1).max(4096).nullable().optional(),
+        modelPath: z.string().min(1).max(4096).nullable().optional(),
+        /** Replaces the conversation's sampling settings as a whole (not merged with the old ones). */
+        sampling: SamplingSchema.partial().strict().optional(),
+      })
+      .strict(),
+    output: ConversationSchema,
+  }),
+  'conversations.setActiveLeaf': method({
+    summary: 'Show the branch through a message (down to its newest leaf); returns the new active path.',
+    input: z.object({ conversationId: z.string().min(1), messageId: z.string().min(1) }).strict(),
+    output: z.object({ path: z.array(PathMessageSchema) }),
+  }),
+  'conversations.siblings': method({
+    summary: 'A message and its siblings (same parent), oldest first, and where it stands among them.',
+    input: z.object({ conversationId: z.string().min(1), messageId: z.string().min(1) }).strict(),
+    output: z.object({ messages: z.array(MessageSchema), index: z.number().int().nonnegative() }),
   }),
   'conversations.addMessage': method({
     summary: 'Add a message under a parent (null for the first); a second child of a parent is a branch.',
@@ -485,6 +603,57 @@ export const methods = {
     summary: 'A conversation as Markdown or as JSON (every branch).',
     input: z.object({ id: z.string().min(1), format: z.enum(['markdown', 'json']) }).strict(),
     output: z.object({ fileName: z.string(), mimeType: z.string(), text: z.string() }),
+  }),
+  'documents.add': method({
+    summary: 'Keep the extracted text of a document, with the hash of its file and how it was chunked.',
+    input: z
+      .object({
+        name: z.string().min(1).max(1000),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/u, 'a SHA-256 as 64 lowercase hex digits'),
+        text: z.string().max(16 * 1024 * 1024),
+        chunking: JsonObjectInputSchema.optional(),
+      })
+      .strict(),
+    output: DocumentSchema,
+  }),
+  'documents.get': method({
+    summary: 'One document with its whole text.',
+    input: z.object({ id: z.string().min(1) }).strict(),
+    output: DocumentSchema,
+  }),
+  'documents.list': method({
+    summary: 'Documents outside the trash, newest first, without their text.',
+    input: NoInput,
+    output: z.array(DocumentSummarySchema),
+  }),
+  'comparisons.create': method({
+    summary: 'Save a side-by-side comparison: one input and 1 to 16 columns (model, sampling, run).',
+    input: z
+      .object({
+        title: z.string().max(500).optional(),
+        input: z.string().max(4 * 1024 * 1024),
+        columns: z.array(JsonObjectInputSchema).min(1).max(16),
+      })
+      .strict(),
+    output: ComparisonSchema,
+  }),
+  'comparisons.get': method({
+    summary: 'A comparison with its votes, oldest first.',
+    input: z.object({ id: z.string().min(1) }).strict(),
+    output: ComparisonSchema.extend({ votes: z.array(VoteSchema) }),
+  }),
+  'comparisons.list': method({
+    summary: 'Comparisons, newest first.',
+    input: z.object({ limit: z.number().int().min(1).max(500).optional() }).strict(),
+    output: z.array(ComparisonSchema),
+  }),
+  'comparisons.vote': method({
+    summary: 'Say which column of a comparison was better, or that they tie, or that neither was good.',
+    input: z.discriminatedUnion('verdict', [
+      z.object({ comparisonId: z.string().min(1), verdict: z.literal('column'), columnIndex: z.number().int().min(0).max(15), note: VoteNote }).strict(),
+      z.object({ comparisonId: z.string().min(1), verdict: z.enum(['tie', 'neither']), note: VoteNote }).strict(),
+    ]),
+    output: VoteSchema,
   }),
   'data.export': method({
     summary: 'All data as one versioned JSON archive.',

@@ -3,12 +3,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AppInfo, ContractImplementation } from '../common/contract.js';
+import type { AppInfo, ContractImplementation, Sampling } from '../common/contract.js';
 import { Engine, type EngineOptions } from './engine/engine.js';
 import { EventHub } from './events.js';
 import { SettingsFile } from './settings.js';
 import { APP_NAME } from './paths.js';
 import { StoreRunRecorder } from './run-recording.js';
+import { BackgroundIndexer } from './search-indexer.js';
+import type { JsonObject } from './store/json.js';
 import { Store } from './store/store.js';
 import { EmergentError } from '../common/errors.js';
 import { withoutUndefined } from '../common/objects.js';
@@ -39,6 +41,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   // running beside the app must not mark the app's live runs.
   if (options.shell !== 'cli') store.runs.markInterrupted();
   const recorder = new StoreRunRecorder(store.runs);
+  const indexer = new BackgroundIndexer(store.search, (error) => console.error('Search indexing paused:', error));
+  indexer.kick();
   const events = new EventHub();
   const settings = new SettingsFile(path.join(options.dataDir, 'settings.json'));
   const engine = new Engine({
@@ -78,7 +82,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       if (!run) throw new EmergentError('NOT_FOUND', `There is no run ${id}.`);
       return run;
     },
-    'search.query': async (query) => ({ hits: store.search.search(withoutUndefined(query)) }),
+    'search.query': async (query) => {
+      const hits = store.search.search(withoutUndefined(query));
+      const pendingRuns = store.search.pendingRuns();
+      if (pendingRuns > 0) indexer.kick();
+      return { hits, pendingRuns };
+    },
     'trash.list': async () => store.trash.list(),
     'trash.move': async ({ kind, id }) => {
       store.trash.trash(kind, id);
@@ -91,6 +100,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     'trash.empty': async () => ({ deleted: store.trash.emptyTrash() }),
     'prompts.create': async (prompt) => store.prompts.create(withoutUndefined(prompt)),
     'prompts.list': async (filter) => store.prompts.list(withoutUndefined(filter)),
+    'prompts.get': async ({ id }) => {
+      const prompt = store.prompts.get(id);
+      if (!prompt) throw new EmergentError('NOT_FOUND', `There is no prompt ${id}.`);
+      return prompt;
+    },
+    'prompts.addVersion': async ({ id, body }) => store.prompts.addVersion(id, body),
+    'prompts.rename': async ({ id, name }) => store.prompts.rename(id, name),
+    'prompts.tag': async ({ id, tag }) => store.prompts.tag(id, tag),
+    'prompts.untag': async ({ id, tag }) => store.prompts.untag(id, tag),
     'conversations.create': async (conversation) => store.conversations.create(withoutUndefined(conversation)),
     'conversations.list': async () => store.conversations.list(),
     'conversations.get': async ({ id }) => {
@@ -98,6 +116,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       if (!conversation) throw new EmergentError('NOT_FOUND', `There is no conversation ${id}.`);
       return { conversation, path: store.conversations.activePath(id) };
     },
+    'conversations.rename': async ({ id, title }) => store.conversations.rename(id, title),
+    'conversations.pin': async ({ id, pinned }) => store.conversations.pin(id, pinned),
+    'conversations.configure': async ({ id, sampling, ...settings }) =>
+      store.conversations.configure(id, withoutUndefined({ ...settings, sampling: sampling && samplingJson(sampling) })),
+    'conversations.setActiveLeaf': async ({ conversationId, messageId }) => {
+      store.conversations.setActiveLeaf(conversationId, messageId);
+      return { path: store.conversations.activePath(conversationId) };
+    },
+    'conversations.siblings': async ({ conversationId, messageId }) => store.conversations.siblings(conversationId, messageId),
     'conversations.addMessage': async (message) => store.conversations.addMessage(message),
     'conversations.export': async ({ id, format }) => {
       const base = `conversation-${id}`;
@@ -105,8 +132,27 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         ? { fileName: `${base}.md`, mimeType: 'text/markdown', text: store.archive.conversationMarkdown(id) }
         : { fileName: `${base}.json`, mimeType: 'application/json', text: `${JSON.stringify(store.archive.conversationJson(id), null, 2)}\n` };
     },
+    'documents.add': async (document) => store.documents.add(withoutUndefined(document)),
+    'documents.get': async ({ id }) => {
+      const document = store.documents.get(id);
+      if (!document) throw new EmergentError('NOT_FOUND', `There is no document ${id}.`);
+      return document;
+    },
+    'documents.list': async () => store.documents.list(),
+    'comparisons.create': async (comparison) => store.comparisons.create(withoutUndefined(comparison)),
+    'comparisons.get': async ({ id }) => {
+      const comparison = store.comparisons.get(id);
+      if (!comparison) throw new EmergentError('NOT_FOUND', `There is no comparison ${id}.`);
+      return comparison;
+    },
+    'comparisons.list': async ({ limit }) => store.comparisons.list(limit),
+    'comparisons.vote': async ({ comparisonId, ...vote }) => store.comparisons.vote(comparisonId, withoutUndefined(vote)),
     'data.export': async () => ({ archive: store.archive.exportAll() }),
-    'data.import': async ({ archive }) => store.archive.importArchive(archive),
+    'data.import': async ({ archive }) => {
+      const result = store.archive.importArchive(archive);
+      indexer.kick();
+      return result;
+    },
     'data.backup': async ({ path: file }) => {
       const target = path.resolve(file);
       await store.backupTo(target);
@@ -120,6 +166,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     engine,
     store,
     async dispose() {
+      indexer.dispose();
       await engine.dispose();
       recorder.flushAll();
       store.close();
@@ -127,3 +174,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   };
 }
 
+/** Sampling settings as the JSON object the store keeps: the settings given, nothing else. */
+function samplingJson(sampling: Partial<Sampling>): JsonObject {
+  return Object.fromEntries(Object.entries(sampling).filter((entry): entry is [string, number | null] => entry[1] !== undefined));
+}

@@ -63,6 +63,51 @@ const CASES: MigrationCase[] = [
       db.exec(`INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')`);
     },
   },
+  {
+    version: 20,
+    seed(db) {
+      db.exec(`
+        INSERT INTO runs (id, kind, model_id, input, output, status, created_at, updated_at, finished_at)
+          VALUES ('done-1', 'summarize', 'm-1', 'the quarterly report', 'revenue grew', 'done', ${T}, ${T}, ${T});
+        INSERT INTO runs (id, kind, model_id, input, output, status, created_at, updated_at)
+          VALUES ('live-1', 'chat', 'm-2', 'a question about revenue', 'partial', 'running', ${T}, ${T});
+      `);
+    },
+    verify(db) {
+      const match = (query: string) => (db.prepare(`SELECT r.id FROM runs_fts JOIN runs r ON r.seq = runs_fts.rowid WHERE runs_fts MATCH ? ORDER BY r.id`).all(query) as { id: string }[]).map((row) => row.id);
+      // Catch-up as SearchIndex.indexPending does it: queued runs, then finished runs past the watermark.
+      const catchUp = () =>
+        db.exec(`
+          INSERT INTO runs_fts (rowid, input, output, facets) SELECT seq, input, output, facets FROM runs WHERE seq IN (SELECT seq FROM runs_fts_pending);
+          DELETE FROM runs_fts_pending;
+          INSERT INTO runs_fts (rowid, input, output, facets) SELECT seq, input, output, facets FROM runs
+            WHERE seq > (SELECT indexed_through FROM runs_fts_state) AND status <> 'running';
+          UPDATE runs_fts_state SET indexed_through = (SELECT max(seq) FROM runs);
+        `);
+      // The watermark starts at 0: the finished run is to be indexed again (with its facets).
+      expect(db.prepare(`SELECT indexed_through FROM runs_fts_state`).get()).toEqual({ indexed_through: 0 });
+      expect(match('revenue')).toEqual([]);
+      catchUp();
+      expect(match('revenue')).toEqual(['done-1']);
+      const hex = Buffer.from('m-1').toString('hex');
+      expect(db.prepare(`SELECT facets FROM runs WHERE id = 'done-1'`).get()).toEqual({ facets: `ksummarize m${hex.toUpperCase()}` });
+      expect(match(`revenue AND facets : "m${hex}"`)).toEqual(['done-1']);
+      expect(match(`revenue AND facets : "kchat"`)).toEqual([]);
+
+      // The live run was passed by the watermark: finishing it queues it.
+      db.exec(`UPDATE runs SET status = 'done', finished_at = ${T} WHERE id = 'live-1'`);
+      expect(db.prepare(`SELECT r.id FROM runs_fts_pending JOIN runs r USING (seq)`).all()).toEqual([{ id: 'live-1' }]);
+      // Deleting an indexed run takes it out of the index; a queued one leaves the queue.
+      db.exec(`DELETE FROM runs WHERE id = 'done-1'`);
+      expect(match('revenue')).toEqual([]);
+      catchUp();
+      expect(match('revenue')).toEqual(['live-1']);
+      // Rank 1: the index is compared with the runs table, where every finished run is indexed.
+      db.exec(`INSERT INTO runs_fts (runs_fts, rank) VALUES ('integrity-check', 1)`);
+      // The list indexes end at created_at (the rowid follows implicitly).
+      expect(db.prepare(`SELECT name FROM pragma_index_info('runs_by_kind')`).all()).toEqual([{ name: 'kind' }, { name: 'created_at' }]);
+    },
+  },
 ];
 
 describe('each migration keeps the rows of the version before it', () => {

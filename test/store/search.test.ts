@@ -110,6 +110,46 @@ describe('search', () => {
     expect(store.search.search({ text: 'common', until: createdAt + 1 }).map((hit) => hit.id)).toEqual([oldest]);
   });
 
+  it('indexes finished runs through a queue: a search catches up a slice, the rest is counted', async () => {
+    const store = await openStore();
+    store.transaction(() => {
+      for (let i = 0; i < 1500; i++) {
+        const run = store.runs.create({ kind: 'batch', modelId: 'm-bulk', input: `bulk item ${i}` });
+        store.runs.finish(run, { status: 'done' });
+      }
+    });
+    expect(store.search.pendingRuns()).toBe(1500);
+    // A search indexes the oldest 1,000 first and leaves the rest to the background indexer.
+    expect(store.search.search({ text: 'bulk', kinds: ['run'], limit: 200 })).toHaveLength(200);
+    expect(store.search.pendingRuns()).toBe(500);
+    expect(store.search.hasPending()).toBe(true);
+    expect(store.search.indexPending(200)).toBe(200);
+    expect(store.search.pendingRuns()).toBe(300);
+    expect(store.search.indexPending(10_000)).toBe(300);
+    expect(store.search.hasPending()).toBe(false);
+    expect(store.search.search({ text: '1499', kinds: ['run'] })).toHaveLength(1);
+    // Filter tokens live in the index but are never found as words, and never rank.
+    expect(store.search.search({ text: 'kbatch' })).toEqual([]);
+    expect(store.search.search({ text: 'bulk 7', kinds: ['run'], runKind: 'batch', model: 'm-bulk' }).map((hit) => hit.snippet.text)).toEqual(['bulk item 7']);
+    expect(store.search.search({ text: 'bulk', model: 'm-other' })).toEqual([]);
+    // A run still generating when the index passes it is indexed once it finishes.
+    const slow = store.runs.create({ kind: 'chat', input: 'tortoise' });
+    const quick = store.runs.create({ kind: 'chat', input: 'hare' });
+    store.runs.finish(quick, { status: 'done' });
+    expect(store.search.search({ text: 'hare' }).map((hit) => hit.id)).toEqual([quick]);
+    store.runs.appendOutput(slow, ' arrives');
+    store.runs.finish(slow, { status: 'done' });
+    expect(store.search.pendingRuns()).toBe(1);
+    expect(store.search.search({ text: 'tortoise arrives' }).map((hit) => hit.id)).toEqual([slow]);
+    // A queued run deleted before it was indexed leaves nothing behind; an indexed one neither.
+    const queued = store.runs.create({ kind: 'chat', input: 'ephemeral words' });
+    store.runs.finish(queued, { status: 'done' });
+    store.trash.trash('run', queued);
+    store.trash.emptyTrash();
+    expect(store.search.pendingRuns()).toBe(0);
+    expectSearchIndexesIntact(store.file);
+  });
+
   it('never throws on what a person might type', async () => {
     const { store } = await sampleStore();
     const hostile = ['"', '""', '"tulip', 'tulip"', '*', '**', 'tul*ip', '-', '-tulip', 'tulip -bulbs', 'OR', 'tulip OR', 'AND NOT', 'NEAR(tulip bulbs)', 'NEAR', '(', ')', '(tulip', 'tulip:', 'content:tulip', '^tulip', '+', '{', '}', '[tulip]', "'", ';', '--', '/*', '\\', '\u0000', '\uE000tulip\uE001', '🌷', '   ', '', 'a'.repeat(5000), Array.from({ length: 200 }, (_, i) => `w${i}`).join(' ')];

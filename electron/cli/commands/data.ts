@@ -122,11 +122,19 @@ export const searchCommand: Command = {
     }
     const limit = integerOption(args, 'limit', 1, 200);
     return withCore(args, async ({ client }) => {
-      const { hits } = await client.call('search.query', {
+      const query = {
         text,
         ...(kind === undefined ? {} : { kinds: [kind as 'message' | 'run' | 'prompt'] }),
         ...(limit === undefined ? {} : { limit }),
-      });
+      };
+      // Each search indexes a slice of runs still queued (after an import): a one-shot command
+      // waits for all of them, so its answer is complete.
+      let { hits, pendingRuns } = await client.call('search.query', query);
+      if (pendingRuns > 0) process.stderr.write(`Indexing ${pendingRuns.toLocaleString('en')} runs first…\n`);
+      for (let before = Infinity; pendingRuns > 0 && pendingRuns < before; ) {
+        before = pendingRuns;
+        ({ hits, pendingRuns } = await client.call('search.query', query));
+      }
       if (args.values['json'] === true) printJson({ hits });
       else process.stdout.write(hits.length === 0 ? 'Nothing found.\n' : `${hits.map(hitLine).join('\n')}\n`);
       return 0;

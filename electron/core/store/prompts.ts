@@ -146,7 +146,8 @@ export class PromptStore {
   }
 
   untag(promptId: string, tag: string): Prompt {
-    this.context.db.run(REMOVE_TAG, { promptId, tag: tag.trim() });
+    // Normalized as `tag` stores it, so any spelling that added a tag also removes it.
+    this.context.db.run(REMOVE_TAG, { promptId, tag: normalizeTag(tag) });
     return this.require(promptId);
   }
 

@@ -120,6 +120,7 @@ interface RunRow {
 }
 
 interface RunSummaryRow {
+  seq: number;
   id: string;
   kind: RunKind;
   model_id: string | null;
@@ -157,7 +158,7 @@ const SELECT_RUN = /* sql */ `
 const EXISTS = /* sql */ `SELECT 1 AS found FROM runs WHERE id = @id`;
 
 const LIST_HEAD = /* sql */ `
-  SELECT id, kind, model_id, model_path, status, substr(input, 1, ${PREVIEW_CHARS}) AS input_preview,
+  SELECT seq, id, kind, model_id, model_path, status, substr(input, 1, ${PREVIEW_CHARS}) AS input_preview,
          substr(output, 1, ${PREVIEW_CHARS}) AS output_preview, error, metrics, created_at, finished_at
   FROM runs WHERE deleted_at IS NULL`;
 
@@ -172,10 +173,11 @@ const LIST_FILTERS = {
   model: 'AND model_id = @model',
   since: 'AND created_at >= @since',
   until: 'AND created_at < @until',
-  cursor: 'AND (created_at, id) < (@cursorCreatedAt, @cursorId)',
+  cursor: 'AND (created_at, seq) < (@cursorCreatedAt, @cursorSeq)',
 } as const;
 
-const LIST_TAIL = /* sql */ `ORDER BY created_at DESC, id DESC LIMIT @limit`;
+// seq breaks ties: every index ends with it, so the order comes straight from the index.
+const LIST_TAIL = /* sql */ `ORDER BY created_at DESC, seq DESC LIMIT @limit`;
 
 export class RunStore {
   constructor(private readonly context: StoreContext) {}
@@ -254,11 +256,11 @@ export class RunStore {
     if (query.model !== undefined) filter('model', { model: query.model });
     if (query.since !== undefined) filter('since', { since: query.since });
     if (query.until !== undefined) filter('until', { until: query.until });
-    if (cursor !== undefined) filter('cursor', { cursorCreatedAt: cursor.createdAt, cursorId: cursor.id });
+    if (cursor !== undefined) filter('cursor', { cursorCreatedAt: cursor.createdAt, cursorSeq: cursor.seq });
     const rows = this.context.db.all<RunSummaryRow>(`${LIST_HEAD} ${fragments.join(' ')} ${LIST_TAIL}`, params);
-    const items = rows.slice(0, limit).map(toRunSummary);
-    const last = items.at(-1);
-    return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.createdAt, last.id) : null };
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { items: page.map(toRunSummary), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.created_at, last.seq) : null };
   }
 }
 
@@ -312,16 +314,16 @@ export function clampLimit(limit: number | undefined, fallback = DEFAULT_LIMIT, 
   return Math.min(max, Math.max(1, Math.trunc(limit)));
 }
 
-/** Cursors are opaque to callers: base64url of `[createdAt, id]` of the last row seen. */
-function encodeCursor(createdAt: number, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+/** Cursors are opaque to callers: base64url of `[createdAt, seq]` of the last row seen. */
+function encodeCursor(createdAt: number, seq: number): string {
+  return Buffer.from(JSON.stringify([createdAt, seq])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { createdAt: number; id: string } {
+function decodeCursor(cursor: string): { createdAt: number; seq: number } {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string') {
-      return { createdAt: value[0] as number, id: value[1] };
+    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && Number.isSafeInteger(value[1])) {
+      return { createdAt: value[0] as number, seq: value[1] as number };
     }
   } catch {
     // fall through

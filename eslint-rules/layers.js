@@ -4,7 +4,8 @@
  *   common    pure TypeScript: zod, nothing from node, electron or the DOM
  *   core      plain Node: common and core, never 'electron'
  *   main, preload, server, cli   the shells: common and core (preload: common only, it is sandboxed)
- *   renderer  the browser: common (types and schemas) and its own files; svelte, zod
+ *   renderer  the browser: common (types and schemas) and its own files; svelte, zod, and the
+ *             message renderer's marked, dompurify, highlight.js, katex
  */
 import { builtinModules } from 'node:module';
 import path from 'node:path';
@@ -21,7 +22,7 @@ export const LAYERS = {
   preload: { folder: 'electron/preload', mayImport: ['common', 'preload'], packages: ['electron'], node: false, electron: true },
   server: { folder: 'electron/server', mayImport: ['common', 'core', 'server'], packages: 'any', node: true, electron: false },
   cli: { folder: 'electron/cli', mayImport: ['common', 'core', 'server', 'cli'], packages: 'any', node: true, electron: false },
-  renderer: { folder: 'renderer/src', mayImport: ['common', 'renderer'], packages: ['svelte', 'zod'], node: false, electron: false },
+  renderer: { folder: 'renderer/src', mayImport: ['common', 'renderer'], packages: ['svelte', 'zod', 'marked', 'dompurify', 'highlight.js', 'katex'], node: false, electron: false },
 };
 
 /** @param {string} root @param {string} file */

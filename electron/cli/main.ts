@@ -4,6 +4,7 @@
 import { EmergentError, isErrorCode } from '../common/errors.js';
 import { readPackageVersion } from '../core/version.js';
 import { formatCommandHelp, parseCommandArgs, resolveSubcommand, type Command } from './command.js';
+import { chatCommand } from './commands/chat.js';
 import { backupCommand, exportCommand, importCommand, runsCommand, searchCommand } from './commands/data.js';
 import { makeModelCommand } from './commands/make-model.js';
 import { modelsCommand } from './commands/models-inspect.js';
@@ -14,6 +15,7 @@ import { serveCommand } from './commands/serve.js';
 export const COMMANDS: readonly Command[] = [
   serveCommand,
   runCommand,
+  chatCommand,
   perplexityCommand,
   modelsCommand,
   makeModelCommand,

@@ -138,6 +138,22 @@ export const DEFAULT_SAMPLING: Sampling = {
   seed: null,
 };
 
+/** Sampling plus the length and stop strings: what a conversation or a preset remembers. */
+export const GenerationSettingsSchema = SamplingSchema.partial()
+  .extend({
+    maxTokens: z.number().int().min(1).max(131_072).optional(),
+    stop: z.array(z.string().min(1).max(200)).max(16).optional(),
+  })
+  .strict();
+export type GenerationSettings = z.infer<typeof GenerationSettingsSchema>;
+
+/**
+ * What a chat does when the conversation no longer fits the model's context: `shift` drops the
+ * oldest turns (never the system prompt) before sending; `stop` refuses with CONTEXT_FULL.
+ */
+export const ContextOverflowSchema = z.enum(['shift', 'stop']);
+export type ContextOverflow = z.infer<typeof ContextOverflowSchema>;
+
 export const ChatMessageSchema = z.object({
   role: z.enum(['system', 'user', 'assistant']),
   content: z.string().max(4 * 1024 * 1024),
@@ -151,6 +167,8 @@ export const RunStartSchema = z
     prompt: z.string().max(4 * 1024 * 1024).optional(),
     /** Chat: rendered with the model's chat template. */
     messages: z.array(ChatMessageSchema).min(1).max(10_000).optional(),
+    /** Chat: the last message is the assistant's and the model goes on writing it. */
+    continueLast: z.boolean().optional(),
     /**
      * Chat runs with the same key reuse the evaluated prefix of the previous turn (the KV
      * cache), so a second turn costs only its new message.
@@ -304,7 +322,9 @@ export const ConversationSchema = z.object({
   systemPrompt: z.string(),
   modelId: z.string().nullable(),
   modelPath: z.string().nullable(),
+  /** GenerationSettings, as saved. */
   sampling: JsonObjectSchema,
+  contextOverflow: ContextOverflowSchema,
   pinned: z.boolean(),
   activeLeafId: z.string().nullable(),
   createdAt: Timestamp,
@@ -325,7 +345,32 @@ export const MessageSchema = z.object({
 export type Message = z.infer<typeof MessageSchema>;
 
 /** A message on the active path, with where it stands among its siblings (the "2 / 3" arrows). */
-export const PathMessageSchema = MessageSchema.extend({ siblingIndex: z.number().int().nonnegative(), siblingCount: z.number().int().positive() });
+/** The run that wrote an assistant message: its state, settings and measurements. */
+export const MessageRunSchema = z.object({
+  id: z.string(),
+  status: RunStatusSchema,
+  modelId: z.string().nullable(),
+  modelPath: z.string().nullable(),
+  /** What the engine was asked: sampling, maxTokens, stop ... */
+  parameters: JsonObjectSchema,
+  /** RunMetrics plus stopReason once finished; null while running or after an error. */
+  metrics: JsonObjectSchema.nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  createdAt: Timestamp,
+  finishedAt: Timestamp.nullable(),
+});
+export type MessageRun = z.infer<typeof MessageRunSchema>;
+
+/**
+ * A message on the active path, with where it stands among its siblings (the "2 / 3" arrows).
+ * For a reply still being written, `content` is the text so far (what the store has; the
+ * run.delta events bring the rest).
+ */
+export const PathMessageSchema = MessageSchema.extend({
+  siblingIndex: z.number().int().nonnegative(),
+  siblingCount: z.number().int().positive(),
+  run: MessageRunSchema.nullable(),
+});
 export type PathMessage = z.infer<typeof PathMessageSchema>;
 
 const ConversationSummarySchema = z.object({
@@ -337,6 +382,41 @@ const ConversationSummarySchema = z.object({
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
+
+/** A reply being written: its message (empty at first) and the run writing it. */
+export const ChatTurnSchema = z.object({
+  assistantMessage: MessageSchema,
+  runId: z.string(),
+  modelId: z.string(),
+  /** Oldest messages left out so the conversation fits the context (overflow policy "shift"). */
+  droppedMessages: z.number().int().nonnegative(),
+});
+export type ChatTurn = z.infer<typeof ChatTurnSchema>;
+
+export const PresetSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  systemPrompt: z.string(),
+  settings: JsonObjectSchema,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type Preset = z.infer<typeof PresetSchema>;
+
+export const LibraryModelSchema = z.object({
+  /** The engine's model id (what runs and loads use). */
+  id: z.string(),
+  path: z.string(),
+  name: z.string(),
+  sha256: z.string().nullable(),
+  metadata: JsonObjectSchema,
+  sizeBytes: z.number().int().nonnegative(),
+  addedAt: Timestamp,
+  lastUsedAt: Timestamp.nullable(),
+  /** Whether the file is still there. */
+  present: z.boolean(),
+});
+export type LibraryModel = z.infer<typeof LibraryModelSchema>;
 
 export const DocumentSchema = z.object({
   id: z.string(),
@@ -571,8 +651,9 @@ export const methods = {
         systemPrompt: z.string().max(1024 * 1024).optional(),
         modelId: z.string().min(1).max(4096).nullable().optional(),
         modelPath: z.string().min(1).max(4096).nullable().optional(),
-        /** Replaces the conversation's sampling settings as a whole (not merged with the old ones). */
-        sampling: SamplingSchema.partial().strict().optional(),
+        /** Replaces the conversation's generation settings as a whole (not merged with the old ones). */
+        sampling: GenerationSettingsSchema.optional(),
+        contextOverflow: ContextOverflowSchema.optional(),
       })
       .strict(),
     output: ConversationSchema,
@@ -654,6 +735,78 @@ export const methods = {
       z.object({ comparisonId: z.string().min(1), verdict: z.enum(['tie', 'neither']), note: VoteNote }).strict(),
     ]),
     output: VoteSchema,
+  }),
+  'chat.send': method({
+    summary: "Add a person's message (under the active leaf, or parentId) and start the model's reply.",
+    input: z
+      .object({
+        conversationId: z.string().min(1),
+        content: z.string().min(1).max(4 * 1024 * 1024),
+        /** Where the message goes; the active leaf when omitted, null for a first message. */
+        parentId: z.string().min(1).nullable().optional(),
+      })
+      .strict(),
+    output: ChatTurnSchema.extend({ userMessage: MessageSchema }),
+  }),
+  'chat.regenerate': method({
+    summary: 'Write a new reply beside an assistant message (a sibling: the old one is kept).',
+    input: z.object({ conversationId: z.string().min(1), messageId: z.string().min(1) }).strict(),
+    output: ChatTurnSchema,
+  }),
+  'chat.edit': method({
+    summary: "Edit a message as a new sibling; an edited person's message gets a new reply.",
+    input: z
+      .object({
+        conversationId: z.string().min(1),
+        messageId: z.string().min(1),
+        content: z.string().min(1).max(4 * 1024 * 1024),
+      })
+      .strict(),
+    output: z.object({ message: MessageSchema, reply: ChatTurnSchema.nullable() }),
+  }),
+  'chat.continue': method({
+    summary: 'Go on writing an assistant message: a sibling that starts with its text.',
+    input: z.object({ conversationId: z.string().min(1), messageId: z.string().min(1) }).strict(),
+    output: ChatTurnSchema,
+  }),
+  'chat.contextUsage': method({
+    summary: "Tokens the conversation (and a draft) would take in its model's context; null counts when the model is not loaded.",
+    input: z.object({ conversationId: z.string().min(1), draft: z.string().max(4 * 1024 * 1024).optional() }).strict(),
+    output: z.object({
+      tokens: z.number().int().nonnegative().nullable(),
+      contextSize: z.number().int().positive().nullable(),
+      /** Tokens kept free for the reply (the max tokens setting, within the context). */
+      reserved: z.number().int().nonnegative().nullable(),
+      modelId: z.string().nullable(),
+    }),
+  }),
+  'presets.list': method({ summary: 'Saved presets (system prompt and generation settings), by name.', input: NoInput, output: z.array(PresetSchema) }),
+  'presets.save': method({
+    summary: 'Create a preset, or replace one (with its id).',
+    input: z
+      .object({
+        id: z.string().min(1).max(200).optional(),
+        name: z.string().trim().min(1).max(200),
+        systemPrompt: z.string().max(1024 * 1024),
+        settings: GenerationSettingsSchema,
+      })
+      .strict(),
+    output: PresetSchema,
+  }),
+  'presets.delete': method({
+    summary: 'Delete a preset (conversations that used it keep their settings).',
+    input: z.object({ id: z.string().min(1) }).strict(),
+    output: z.object({ deleted: z.boolean() }),
+  }),
+  'models.library': method({
+    summary: 'The models Emergent knows (the demo model among them), most recently used first.',
+    input: NoInput,
+    output: z.array(LibraryModelSchema),
+  }),
+  'models.add': method({
+    summary: 'Add a GGUF file to the library (its metadata is read; nothing is copied).',
+    input: z.object({ path: z.string().min(1).max(4096) }).strict(),
+    output: LibraryModelSchema,
   }),
   'data.export': method({
     summary: 'All data as one versioned JSON archive.',

@@ -33,6 +33,8 @@ export class StoreRunRecorder implements RunRecorder {
       modelPath: isModelId(run.modelReference) ? null : run.modelReference,
       parameters: run.parameters as Parameters<RunStore['create']>[0]['parameters'],
       input: run.input,
+      conversationId: run.links?.conversationId ?? null,
+      messageId: run.links?.messageId ?? null,
     });
     this.pending.set(run.runId, { text: '', timer: null, failure: null });
   }

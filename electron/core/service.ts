@@ -3,13 +3,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AppInfo, ContractImplementation, Sampling } from '../common/contract.js';
+import type { AppInfo, ContractImplementation, GenerationSettings } from '../common/contract.js';
 import { Engine, type EngineOptions } from './engine/engine.js';
 import { EventHub } from './events.js';
 import { SettingsFile } from './settings.js';
 import { APP_NAME } from './paths.js';
 import { StoreRunRecorder } from './run-recording.js';
 import { BackgroundIndexer } from './search-indexer.js';
+import { ChatController } from './chat.js';
+import { Library } from './library.js';
 import type { JsonObject } from './store/json.js';
 import { Store } from './store/store.js';
 import { EmergentError } from '../common/errors.js';
@@ -53,6 +55,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     recorder,
   });
   void engine.start();
+  const library = new Library(store.models, engine);
+  // A first run has a model to chat with; a CLI command leaves the library as it is.
+  if (options.shell !== 'cli') library.registerDemoModel();
+  const chat = new ChatController(store, engine, library);
 
   const implementation: ContractImplementation = {
     'app.info': async () => ({
@@ -73,6 +79,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     'models.load': (request) => engine.loadModel(request),
     'models.unload': async ({ id }) => ({ unloaded: await engine.unloadModel(id) }),
     'models.loaded': () => engine.loadedModels(),
+    'models.library': async () => library.list(),
+    'models.add': ({ path: file }) => library.add(file),
+    'chat.send': (request) => chat.send(request),
+    'chat.regenerate': (request) => chat.regenerate(request),
+    'chat.edit': (request) => chat.edit(request),
+    'chat.continue': (request) => chat.continue(request),
+    'chat.contextUsage': (request) => chat.contextUsage(request),
     'runs.start': (request) => engine.startRun(request),
     'runs.cancel': async ({ runId }) => ({ cancelled: engine.cancelRun(runId) }),
     'engine.perplexity': async ({ model, text, window }) => engine.perplexity(model, text, window),
@@ -147,6 +160,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
     'comparisons.list': async ({ limit }) => store.comparisons.list(limit),
     'comparisons.vote': async ({ comparisonId, ...vote }) => store.comparisons.vote(comparisonId, withoutUndefined(vote)),
+    'presets.list': async () => store.presets.list(),
+    'presets.save': async ({ settings, ...preset }) => store.presets.save(withoutUndefined({ ...preset, settings: samplingJson(settings) })),
+    'presets.delete': async ({ id }) => ({ deleted: store.presets.delete(id) }),
     'data.export': async () => ({ archive: store.archive.exportAll() }),
     'data.import': async ({ archive }) => {
       const result = store.archive.importArchive(archive);
@@ -174,7 +190,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   };
 }
 
-/** Sampling settings as the JSON object the store keeps: the settings given, nothing else. */
-function samplingJson(sampling: Partial<Sampling>): JsonObject {
-  return Object.fromEntries(Object.entries(sampling).filter((entry): entry is [string, number | null] => entry[1] !== undefined));
+/** Generation settings as the JSON object the store keeps: the settings given, nothing else. */
+function samplingJson(settings: GenerationSettings): JsonObject {
+  return Object.fromEntries(Object.entries(settings).filter((entry): entry is [string, Exclude<GenerationSettings[keyof GenerationSettings], undefined>] => entry[1] !== undefined));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EmergentError } from '../../electron/common/errors.js';
-import type { Archive } from '../../electron/core/store/archive.js';
+import { ARCHIVE_VERSION, type Archive } from '../../electron/core/store/archive.js';
 import type { Store } from '../../electron/core/store/store.js';
 import { expectSearchIndexesIntact, openStore, steppingClock } from './helpers.js';
 
@@ -17,11 +17,12 @@ async function populatedStore(): Promise<Store> {
 
   const chat = store.conversations.create({ title: 'Ünïcode & "quotes"', systemPrompt: 'Be kind.', modelId: 'm-1', modelPath: '/models/tiny.gguf', sampling: { temperature: 0.5, seed: null } });
   const q = store.conversations.addMessage({ conversationId: chat.id, parentId: null, role: 'user', content: 'Hello?\n\n# not a heading' });
-  const a1 = store.conversations.addMessage({ conversationId: chat.id, parentId: q.id, role: 'assistant', content: 'Hi! 👋', modelId: 'm-1' });
+  // The reply is written by its run: the message gets the run's text when the run ends.
+  const a1 = store.conversations.addMessage({ conversationId: chat.id, parentId: q.id, role: 'assistant', content: '', modelId: 'm-1' });
   store.conversations.addMessage({ conversationId: chat.id, parentId: q.id, role: 'assistant', content: 'Hello there.', modelId: 'm-1' });
   store.conversations.setActiveLeaf(chat.id, a1.id);
   store.conversations.pin(chat.id, true);
-  const trashed = store.conversations.create({ title: 'Trashed' });
+  const trashed = store.conversations.create({ title: 'Trashed', contextOverflow: 'stop' });
   store.conversations.addMessage({ conversationId: trashed.id, parentId: null, role: 'user', content: 'bye' });
   store.trash.trash('conversation', trashed.id);
 
@@ -39,6 +40,9 @@ async function populatedStore(): Promise<Store> {
   store.comparisons.vote(comparison.id, { verdict: 'tie' });
   store.settings.set('layout', { sidebar: 240, panels: ['chat', 'runs'] });
   store.settings.set('zoom', 1.25);
+  store.presets.save({ name: 'Terse', systemPrompt: 'One line.', settings: { temperature: 0.2, maxTokens: 64, stop: ['\n'] } });
+  const draft = store.presets.save({ name: 'Draft' });
+  store.presets.save({ id: draft.id, name: 'Creative', settings: { temperature: 1.1, seed: null } });
   return store;
 }
 
@@ -58,12 +62,17 @@ describe('archive', () => {
   it('round-trips: export, import into a fresh database, export again gives the same bytes', async () => {
     const source = await populatedStore();
     const exported = source.archive.exportAll();
-    expect(exported).toMatchObject({ format: 'emergent-archive', version: 1 });
+    expect(exported).toMatchObject({ format: 'emergent-archive', version: 2 });
+    expect(exported.presets.map(({ name, systemPrompt, settings }) => ({ name, systemPrompt, settings }))).toEqual([
+      { name: 'Terse', systemPrompt: 'One line.', settings: { temperature: 0.2, maxTokens: 64, stop: ['\n'] } },
+      { name: 'Creative', systemPrompt: '', settings: { temperature: 1.1, seed: null } },
+    ]);
+    expect(exported.conversations.map((conversation) => [conversation.title, conversation.contextOverflow])).toEqual([['Ünïcode & "quotes"', 'shift'], ['Trashed', 'stop']]);
     const text = JSON.stringify(exported, null, 2);
 
     const target = await openStore({ now: steppingClock(Date.UTC(2030, 0, 1)) });
     const report = target.archive.importArchive(text);
-    expect(report.inserted).toEqual({ models: 1, documents: 1, prompts: 2, promptVersions: 3, promptTags: 2, conversations: 2, messages: 4, runs: 3, comparisons: 1, comparisonVotes: 2, settings: 2 });
+    expect(report.inserted).toEqual({ models: 1, documents: 1, prompts: 2, promptVersions: 3, promptTags: 2, presets: 2, conversations: 2, messages: 4, runs: 3, comparisons: 1, comparisonVotes: 2, settings: 2 });
     expect(Object.values(report.skipped).every((count) => count === 0)).toBe(true);
 
     const again = target.archive.exportAll();
@@ -75,7 +84,55 @@ describe('archive', () => {
     expect(target.prompts.list().map((prompt) => prompt.body)).toEqual(['Translate {{text}} into {{language}}']);
     const chat = target.conversations.list().pinned[0];
     expect(target.conversations.activePath(chat?.id ?? '').map((message) => message.content)).toEqual(['Hello?\n\n# not a heading', 'Hi! 👋']);
+    expect(target.presets.list()).toEqual(source.presets.list());
     expectSearchIndexesIntact(target.file);
+  });
+
+  it('imports a version 1 archive (before presets): no presets, conversations shift', async () => {
+    const source = await populatedStore();
+    const current = source.archive.exportAll();
+    const { presets: _presets, ...rest } = current;
+    const v1 = { ...rest, version: 1, conversations: current.conversations.map(({ contextOverflow: _overflow, ...conversation }) => conversation) };
+
+    const target = await openStore();
+    const report = target.archive.importArchive(JSON.stringify(v1));
+    expect(report.inserted.conversations).toBe(2);
+    expect(report.inserted.presets).toBe(0);
+    expect(target.presets.list()).toEqual([]);
+    const imported = target.archive.exportAll();
+    expect(imported.version).toBe(ARCHIVE_VERSION);
+    expect(imported.conversations.map((conversation) => [conversation.title, conversation.contextOverflow])).toEqual([['Ünïcode & "quotes"', 'shift'], ['Trashed', 'shift']]);
+    expect(imported.messages).toEqual(current.messages);
+
+    // Each version has its own shape: presets in a version 1 archive, or none in a version 2 one, are malformed.
+    expect((await importError(target, { ...v1, presets: [] })).message).toMatch(/malformed/);
+    expect((await importError(target, rest)).message).toMatch(/malformed at presets/);
+    expect((await importError(target, { ...current, conversations: v1.conversations })).message).toMatch(/malformed at conversations\.0\.contextOverflow/);
+  });
+
+  it('gives a reply exported mid-generation its text so far, once, when it arrives interrupted', async () => {
+    const source = await openStore();
+    const chat = source.conversations.create({ title: 'Live' });
+    const question = source.conversations.addMessage({ conversationId: chat.id, parentId: null, role: 'user', content: 'Tell me a story.' });
+    const reply = source.conversations.addMessage({ conversationId: chat.id, parentId: question.id, role: 'assistant', content: 'Once' });
+    const run = source.runs.create({ kind: 'chat', conversationId: chat.id, messageId: reply.id });
+    source.runs.appendOutput(run, ' upon a time');
+    const archive = source.archive.exportAll();
+    expect(archive.messages[1]?.content).toBe('Once');
+    expect(archive.runs[0]?.status).toBe('running');
+
+    const target = await openStore();
+    target.archive.importArchive(archive);
+    expect(target.conversations.messages(chat.id).map((message) => message.content)).toEqual(['Tell me a story.', 'Once upon a time']);
+    expect(target.runs.get(run)).toMatchObject({ status: 'interrupted', output: ' upon a time', finishedAt: archive.runs[0]?.updatedAt });
+    expect(target.search.search({ text: 'upon' }).map((hit) => hit.kind)).toContain('message');
+    // Again: the message is already here, so nothing is appended twice.
+    target.archive.importArchive(archive);
+    expect(target.conversations.messages(chat.id)[1]?.content).toBe('Once upon a time');
+    // Into the database it came from: the live run goes on, untouched.
+    source.archive.importArchive(archive);
+    expect(source.runs.get(run)?.status).toBe('running');
+    expect(source.conversations.messages(chat.id)[1]?.content).toBe('Once');
   });
 
   it('imports idempotently: the second time every row is skipped and nothing changes', async () => {
@@ -111,7 +168,7 @@ describe('archive', () => {
       ['not JSON', '{"format": "emergent-archive", ', /not JSON/],
       ['not an object', 42, /not an Emergent archive/],
       ['another format', { ...good, format: 'something-else' }, /not an Emergent archive/],
-      ['from the future', { ...good, version: 2 }, /newer Emergent/],
+      ['from the future', { ...good, version: ARCHIVE_VERSION + 1 }, /newer Emergent/],
       ['a missing table', { ...good, runs: undefined }, /malformed at runs/],
       ['an unknown field', { ...good, surprise: [] }, /malformed/],
       ['an invalid run status', badRun, /malformed at runs\.0\.status/],

@@ -45,7 +45,7 @@ describe('opening the database', () => {
     expect(raw.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION);
     const tables = raw.prepare(`SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_fts%'`).all() as { name: string; strict: number }[];
     expect(tables.map((table) => table.name).sort()).toEqual(
-      ['comparison_votes', 'comparisons', 'conversations', 'documents', 'messages', 'models', 'prompt_tags', 'prompt_versions', 'prompts', 'runs', 'settings'],
+      ['comparison_votes', 'comparisons', 'conversations', 'documents', 'messages', 'models', 'presets', 'prompt_tags', 'prompt_versions', 'prompts', 'runs', 'settings'],
     );
     expect(tables.every((table) => table.strict === 1)).toBe(true);
     raw.close();

@@ -108,6 +108,73 @@ const CASES: MigrationCase[] = [
       expect(db.prepare(`SELECT name FROM pragma_index_info('runs_by_kind')`).all()).toEqual([{ name: 'kind' }, { name: 'created_at' }]);
     },
   },
+  {
+    version: 30,
+    seed(db) {
+      // Replies still streaming into their chat runs: two empty messages, one continuing a text,
+      // and runs of other kinds, one of them linked to a message.
+      db.exec(`
+        INSERT INTO conversations (id, title, created_at, updated_at) VALUES ('c1', 'Story', ${T}, ${T});
+        INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at) VALUES ('q', 'c1', NULL, 'user', 'Tell a story', ${T});
+        INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at) VALUES ('a-done', 'c1', 'q', 'assistant', '', ${T});
+        INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at) VALUES ('a-cut', 'c1', 'q', 'assistant', '', ${T});
+        INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at) VALUES ('a-continued', 'c1', 'q', 'assistant', 'Once upon', ${T});
+        INSERT INTO runs (id, kind, output, status, conversation_id, message_id, created_at, updated_at) VALUES
+          ('r-done', 'chat', 'The end.', 'running', 'c1', 'a-done', ${T}, ${T}),
+          ('r-cut', 'chat', 'A dragon', 'running', 'c1', 'a-cut', ${T}, ${T + 5}),
+          ('r-continued', 'chat', ' a time', 'running', 'c1', 'a-continued', ${T}, ${T + 7}),
+          ('r-loose', 'completion', 'no message', 'running', NULL, NULL, ${T}, ${T}),
+          ('r-translate', 'translate', 'Il était une fois', 'running', 'c1', 'a-continued', ${T - 1}, ${T});
+      `);
+    },
+    verify(db) {
+      const rejects = (sql: string) => expect(() => db.exec(sql), sql).toThrow(/constraint/i);
+      const content = (id: string) => (db.prepare(`SELECT content FROM messages WHERE id = ?`).get(id) as { content: string }).content;
+
+      // Existing conversations shift; the column takes only the two choices.
+      expect(db.prepare(`SELECT context_overflow FROM conversations WHERE id = 'c1'`).get()).toEqual({ context_overflow: 'shift' });
+      db.exec(`INSERT INTO conversations (id, title, context_overflow, created_at, updated_at) VALUES ('c2', 'Strict', 'stop', ${T}, ${T})`);
+      rejects(`INSERT INTO conversations (id, title, context_overflow, created_at, updated_at) VALUES ('c3', 'x', 'wrap', ${T}, ${T})`);
+      rejects(`UPDATE conversations SET context_overflow = NULL WHERE id = 'c1'`);
+
+      // Presets: names unique ignoring case, 1..200 characters, no surrounding spaces; settings an object.
+      db.exec(`INSERT INTO presets (id, name, settings, created_at, updated_at) VALUES ('p1', 'Terse', '{"temperature":0}', ${T}, ${T})`);
+      expect(db.prepare(`SELECT system_prompt, settings FROM presets WHERE id = 'p1'`).get()).toEqual({ system_prompt: '', settings: '{"temperature":0}' });
+      rejects(`INSERT INTO presets (id, name, created_at, updated_at) VALUES ('p2', 'TERSE', ${T}, ${T})`);
+      rejects(`INSERT INTO presets (id, name, created_at, updated_at) VALUES ('p3', '', ${T}, ${T})`);
+      rejects(`INSERT INTO presets (id, name, created_at, updated_at) VALUES ('p4', ' Padded', ${T}, ${T})`);
+      rejects(`INSERT INTO presets (id, name, created_at, updated_at) VALUES ('p5', '${'n'.repeat(201)}', ${T}, ${T})`);
+      rejects(`INSERT INTO presets (id, name, settings, created_at, updated_at) VALUES ('p6', 'List', '[1]', ${T}, ${T})`);
+      rejects(`INSERT INTO presets (id, name, settings, created_at, updated_at) VALUES ('p7', 'Broken', '{', ${T}, ${T})`);
+      expect(db.prepare(`SELECT id FROM presets`).all()).toEqual([{ id: 'p1' }]);
+
+      // Text arriving while a run runs stays in the run.
+      db.exec(`UPDATE runs SET output = output || ' Really.' WHERE id = 'r-done'`);
+      expect(content('a-done')).toBe('');
+      // Finishing moves the text into the message, once.
+      db.exec(`UPDATE runs SET status = 'done', finished_at = ${T + 9} WHERE id = 'r-done'`);
+      expect(content('a-done')).toBe('The end. Really.');
+      db.exec(`UPDATE runs SET metrics = '{}' WHERE id = 'r-done'`);
+      db.exec(`UPDATE runs SET status = 'cancelled' WHERE id = 'r-done'`);
+      expect(content('a-done')).toBe('The end. Really.');
+
+      // The start-up sweep (RunStore.markInterrupted) fills the rest; a continued reply keeps its start.
+      db.exec(`UPDATE runs SET status = 'interrupted', finished_at = updated_at WHERE status = 'running'`);
+      expect(content('a-cut')).toBe('A dragon');
+      expect(content('a-continued')).toBe('Once upon a time');
+      expect(content('q')).toBe('Tell a story');
+      expect(db.prepare(`SELECT status, finished_at FROM runs WHERE id = 'r-loose'`).get()).toEqual({ status: 'interrupted', finished_at: T });
+      // A translation linked to the message did not write it: its text stays its own.
+      expect(db.prepare(`SELECT status FROM runs WHERE id = 'r-translate'`).get()).toEqual({ status: 'interrupted' });
+      expect(content('a-continued')).not.toContain('Il était');
+
+      // The filled text is searchable, and the message index still matches its table.
+      const found = (query: string) => (db.prepare(`SELECT m.id FROM messages_fts f JOIN messages m ON m.seq = f.rowid WHERE messages_fts MATCH ? ORDER BY m.id`).all(query) as { id: string }[]).map((row) => row.id);
+      expect(found('dragon')).toEqual(['a-cut']);
+      expect(found('time')).toEqual(['a-continued']);
+      db.exec(`INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)`);
+    },
+  },
 ];
 
 describe('each migration keeps the rows of the version before it', () => {

@@ -113,6 +113,32 @@ export class Engine {
     return runs.start(request);
   }
 
+  /**
+   * Tokens a prompt or chat would take in a model's context, rendered with its template. With
+   * `load: false` (the context meter, on each keystroke) a model that is not loaded gives null;
+   * with `load: true` (before sending) the model is loaded as a run would load it.
+   */
+  async countTokens(
+    reference: string,
+    request: Pick<RunRequest, 'prompt' | 'messages' | 'continueLast'>,
+    options: { load: boolean },
+  ): Promise<{ tokens: number; contextSize: number; modelId: string } | null> {
+    let entry;
+    let runs;
+    if (options.load) {
+      const started = await this.ready();
+      const acquired = await started.pool.acquireModel(reference);
+      if (acquired.loaded) await this.announce();
+      ({ entry } = acquired);
+      runs = started.runs;
+    } else {
+      entry = this.started?.pool.find(reference);
+      runs = this.started?.runs;
+      if (!entry || !runs) return null;
+    }
+    return { tokens: runs.countPromptTokens(entry.model, request), contextSize: entry.info.contextSize, modelId: entry.info.id };
+  }
+
   cancelRun(runId: string): boolean {
     return this.started?.runs.cancel(runId) ?? false;
   }

@@ -39,12 +39,21 @@ export interface RunRequest {
   model: string;
   prompt?: string | undefined;
   messages?: ChatMessage[] | undefined;
+  /** The last message is the assistant's; the model goes on writing it. */
+  continueLast?: boolean | undefined;
   conversationKey?: string | undefined;
   sampling?: Partial<Sampling> | undefined;
   maxTokens?: number | undefined;
   stop?: string[] | undefined;
   jsonSchema?: Record<string, unknown> | undefined;
   probabilities?: number | undefined;
+  /** Where the run belongs in the store (a chat reply's conversation and message). */
+  links?: RunLinks | undefined;
+}
+
+export interface RunLinks {
+  conversationId?: string;
+  messageId?: string;
 }
 
 type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -55,7 +64,7 @@ type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
  * ends the run with that error; the streamed text is still in the events.
  */
 export interface RunRecorder {
-  begin(run: { runId: string; kind: 'completion' | 'chat'; modelReference: string; parameters: Record<string, unknown>; input: string }): void;
+  begin(run: { runId: string; kind: 'completion' | 'chat'; modelReference: string; parameters: Record<string, unknown>; input: string; links?: RunLinks }): void;
   append(runId: string, text: string): void;
   finish(
     runId: string,
@@ -137,8 +146,10 @@ export class RunManager {
           ...(request.jsonSchema ? { jsonSchema: request.jsonSchema } : {}),
           ...(request.probabilities ? { probabilities: request.probabilities } : {}),
           ...(request.conversationKey ? { conversationKey: request.conversationKey } : {}),
+          ...(request.continueLast ? { continueLast: true } : {}),
         },
         input: request.prompt ?? JSON.stringify(request.messages ?? []),
+        ...(request.links ? { links: request.links } : {}),
       });
       const loadStarted = performance.now();
       const acquired = await this.pool.acquireModel(request.model);
@@ -299,8 +310,13 @@ export class RunManager {
     };
   }
 
+  /** How many tokens a request's prompt takes, rendered exactly as a run would render it. */
+  countPromptTokens(model: LlamaModel, request: Pick<RunRequest, 'prompt' | 'messages' | 'continueLast'>): number {
+    return this.render(model, request).tokens.length;
+  }
+
   /** The tokens to evaluate, and any stop strings the chat template implies. */
-  private render(model: LlamaModel, request: RunRequest): { tokens: Token[]; stopStrings: string[] } {
+  private render(model: LlamaModel, request: Pick<RunRequest, 'prompt' | 'messages' | 'continueLast'>): { tokens: Token[]; stopStrings: string[] } {
     if (request.prompt !== undefined) {
       const tokens = model.tokenize(request.prompt);
       const bos = model.tokens.bos;
@@ -312,8 +328,10 @@ export class RunManager {
         ? { type: 'model', response: [message.content] }
         : { type: message.role, text: message.content },
     );
-    // An empty model turn at the end renders the template's "assistant, your turn" prefix.
-    history.push({ type: 'model', response: [] });
+    // The last model turn is rendered open: an empty one is the template's "assistant, your
+    // turn" prefix; a continued one is the reply so far, which the model goes on writing.
+    const last = history.at(-1);
+    if (!(request.continueLast === true && last?.type === 'model')) history.push({ type: 'model', response: [] });
     const state = wrapper.generateContextState({ chatHistory: history });
     const stopStrings = state.stopGenerationTriggers
       .filter((trigger) => trigger.values.every((value) => typeof value === 'string'))

@@ -7,21 +7,26 @@
  * prompt's copy of its newest body; importing rebuilds them. Rows are in a fixed order (the
  * order they were written in), so exporting, importing into an empty database and exporting
  * again gives the same bytes except `exportedAt`.
+ *
+ * Version 2 added `presets` and each conversation's `contextOverflow`. A version 1 archive
+ * still imports (no presets; conversations shift), while an Emergent that reads only version 1
+ * says a version 2 archive is from a newer Emergent instead of calling it malformed.
  */
 import { z } from 'zod';
 import { EmergentError } from '../../common/errors.js';
 import { toComparison, toVote } from './comparisons.js';
 import type { StoreContext } from './context.js';
-import { toConversation, toMessage } from './conversations.js';
+import { CONTEXT_OVERFLOWS, ConversationStore, toConversation, toMessage } from './conversations.js';
 import { toStoredDocument } from './documents.js';
 import { jsonText, sqlBoolean, type JsonValue } from './json.js';
 import { toLibraryModel } from './models.js';
+import { toPreset } from './presets.js';
 import { toPromptVersion } from './prompts.js';
 import { RUN_KINDS, RUN_STATUSES, toRun } from './runs.js';
 
 export const ARCHIVE_FORMAT = 'emergent-archive';
 /** The shape of the archive, not the database schema: it changes only when this shape does. */
-export const ARCHIVE_VERSION = 1;
+export const ARCHIVE_VERSION = 2;
 
 const Id = z.string().min(1).max(200);
 const Timestamp = z.number().int().nonnegative();
@@ -65,7 +70,20 @@ const PromptTagRecord = z.strictObject({
     .refine((tag) => tag === tag.trim(), 'A tag has no surrounding spaces.'),
 });
 
-const ConversationRecord = z.strictObject({
+const PresetRecord = z.strictObject({
+  id: Id,
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .refine((name) => name === name.trim(), 'A preset name has no surrounding spaces.'),
+  systemPrompt: z.string(),
+  settings: JsonObjectSchema,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+const ConversationRecordV1 = z.strictObject({
   id: Id,
   title: z.string().max(500),
   systemPrompt: z.string(),
@@ -78,6 +96,7 @@ const ConversationRecord = z.strictObject({
   updatedAt: Timestamp,
   deletedAt: Timestamp.nullable(),
 });
+const ConversationRecord = ConversationRecordV1.extend({ contextOverflow: z.enum(CONTEXT_OVERFLOWS) });
 
 const MessageRecord = z.strictObject({
   id: Id,
@@ -153,6 +172,7 @@ export const ArchiveSchema = z.strictObject({
   prompts: z.array(PromptRecord),
   promptVersions: z.array(PromptVersionRecord),
   promptTags: z.array(PromptTagRecord),
+  presets: z.array(PresetRecord),
   conversations: z.array(ConversationRecord),
   messages: z.array(MessageRecord),
   runs: z.array(RunRecord),
@@ -161,6 +181,12 @@ export const ArchiveSchema = z.strictObject({
   settings: z.array(SettingRecord),
 });
 export type Archive = z.infer<typeof ArchiveSchema>;
+
+/** Before presets and the context overflow choice. */
+const ArchiveV1Schema = ArchiveSchema.omit({ presets: true }).extend({
+  version: z.literal(1),
+  conversations: z.array(ConversationRecordV1),
+});
 export type ArchiveTable = Exclude<keyof Archive, 'format' | 'version' | 'exportedAt'>;
 
 /** In dependency order: a row's parents come before it (imports defer the checks anyway). */
@@ -170,6 +196,7 @@ export const ARCHIVE_TABLES: readonly ArchiveTable[] = [
   'prompts',
   'promptVersions',
   'promptTags',
+  'presets',
   'conversations',
   'messages',
   'runs',
@@ -201,7 +228,8 @@ const EXPORT = {
   promptVersions: `SELECT v.id, v.prompt_id, v.version, v.body, v.variables, v.created_at
     FROM prompt_versions v JOIN prompts p ON p.id = v.prompt_id ORDER BY p.seq, v.version`,
   promptTags: `SELECT t.prompt_id, t.tag FROM prompt_tags t JOIN prompts p ON p.id = t.prompt_id ORDER BY p.seq, t.tag`,
-  conversations: `SELECT id, title, system_prompt, model_id, model_path, sampling, pinned, active_leaf_id, created_at, updated_at, deleted_at
+  presets: `SELECT id, name, system_prompt, settings, created_at, updated_at FROM presets ORDER BY created_at, id`,
+  conversations: `SELECT id, title, system_prompt, model_id, model_path, sampling, context_overflow, pinned, active_leaf_id, created_at, updated_at, deleted_at
     FROM conversations ORDER BY created_at, id`,
   messages: `SELECT id, conversation_id, parent_id, role, content, model_id, created_at FROM messages ORDER BY seq`,
   runs: `SELECT id, kind, model_id, model_path, parameters, input, output, status, error, metrics, prompt_version_id,
@@ -211,18 +239,10 @@ const EXPORT = {
   settings: `SELECT key, value, updated_at FROM settings ORDER BY key`,
 } as const satisfies Record<ArchiveTable, string>;
 
-const CONVERSATION = `SELECT id, title, system_prompt, model_id, model_path, sampling, pinned, active_leaf_id, created_at, updated_at, deleted_at
+const CONVERSATION = `SELECT id, title, system_prompt, model_id, model_path, sampling, context_overflow, pinned, active_leaf_id, created_at, updated_at, deleted_at
   FROM conversations WHERE id = @id`;
 const CONVERSATION_MESSAGES = `SELECT id, conversation_id, parent_id, role, content, model_id, created_at
   FROM messages WHERE conversation_id = @id ORDER BY seq`;
-const ACTIVE_PATH = /* sql */ `
-  WITH RECURSIVE up (id, depth) AS (
-    SELECT active_leaf_id, 0 FROM conversations WHERE id = @id AND active_leaf_id IS NOT NULL
-    UNION ALL
-    SELECT m.parent_id, up.depth + 1 FROM up JOIN messages m ON m.id = up.id WHERE m.parent_id IS NOT NULL
-  )
-  SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.model_id, m.created_at
-  FROM up JOIN messages m ON m.id = up.id ORDER BY up.depth DESC`;
 
 // Import: existing rows (by id, or by another unique key) are skipped, never overwritten.
 const IMPORT = {
@@ -235,8 +255,11 @@ const IMPORT = {
   promptVersions: `INSERT INTO prompt_versions (id, prompt_id, version, body, variables, created_at)
     VALUES (@id, @promptId, @version, @body, @variables, @createdAt) ON CONFLICT DO NOTHING`,
   promptTags: `INSERT INTO prompt_tags (prompt_id, tag) VALUES (@promptId, @tag) ON CONFLICT DO NOTHING`,
-  conversations: `INSERT INTO conversations (id, title, system_prompt, model_id, model_path, sampling, pinned, active_leaf_id, created_at, updated_at, deleted_at)
-    VALUES (@id, @title, @systemPrompt, @modelId, @modelPath, @sampling, @pinned, @activeLeafId, @createdAt, @updatedAt, @deletedAt)
+  // A preset whose name is taken (ignoring case) by another is skipped like a known id.
+  presets: `INSERT INTO presets (id, name, system_prompt, settings, created_at, updated_at)
+    VALUES (@id, @name, @systemPrompt, @settings, @createdAt, @updatedAt) ON CONFLICT DO NOTHING`,
+  conversations: `INSERT INTO conversations (id, title, system_prompt, model_id, model_path, sampling, context_overflow, pinned, active_leaf_id, created_at, updated_at, deleted_at)
+    VALUES (@id, @title, @systemPrompt, @modelId, @modelPath, @sampling, @contextOverflow, @pinned, @activeLeafId, @createdAt, @updatedAt, @deletedAt)
     ON CONFLICT DO NOTHING`,
   messages: `INSERT INTO messages (id, conversation_id, parent_id, role, content, model_id, created_at)
     VALUES (@id, @conversationId, @parentId, @role, @content, @modelId, @createdAt) ON CONFLICT DO NOTHING`,
@@ -249,6 +272,10 @@ const IMPORT = {
     VALUES (@id, @comparisonId, @verdict, @columnIndex, @note, @createdAt) ON CONFLICT DO NOTHING`,
   settings: `INSERT INTO settings (key, value, updated_at) VALUES (@key, @value, @updatedAt) ON CONFLICT DO NOTHING`,
 } as const satisfies Record<ArchiveTable, string>;
+
+// As at start-up after a crash (RunStore.markInterrupted): the runs_fill_message trigger gives
+// the run's message its text.
+const INTERRUPT_RUN = `UPDATE runs SET status = 'interrupted', finished_at = updated_at WHERE id = @id AND status = 'running'`;
 
 // Checked before committing, so a reference to a row that is neither in the archive nor in
 // the database is reported as such rather than as a failed COMMIT.
@@ -274,6 +301,7 @@ export class Archiver {
         .map((row) => ({ id: row.id, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at, deletedAt: row.deleted_at })),
       promptVersions: db.all<Row<typeof toPromptVersion>>(EXPORT.promptVersions).map(toPromptVersion),
       promptTags: db.all<{ prompt_id: string; tag: string }>(EXPORT.promptTags).map((row) => ({ promptId: row.prompt_id, tag: row.tag })),
+      presets: db.all<Row<typeof toPreset>>(EXPORT.presets).map(toPreset),
       conversations: db.all<Row<typeof toConversation>>(EXPORT.conversations).map(toConversation),
       messages: db.all<Row<typeof toMessage>>(EXPORT.messages).map(toMessage),
       runs: db.all<Row<typeof toRun>>(EXPORT.runs).map(toRun),
@@ -295,9 +323,11 @@ export class Archiver {
     const { db } = this.context;
     const inserted = emptyCounts();
     const skipped = emptyCounts();
-    const insert = (table: ArchiveTable, params: Record<string, string | number | null>) => {
-      if (db.run(IMPORT[table], params) === 1) inserted[table]++;
+    const insert = (table: ArchiveTable, params: Record<string, string | number | null>): boolean => {
+      const added = db.run(IMPORT[table], params) === 1;
+      if (added) inserted[table]++;
       else skipped[table]++;
+      return added;
     };
     try {
       db.transaction(() => {
@@ -309,14 +339,20 @@ export class Archiver {
         for (const prompt of archive.prompts) insert('prompts', prompt);
         for (const version of archive.promptVersions) insert('promptVersions', { ...version, variables: jsonText(version.variables) });
         for (const tag of archive.promptTags) insert('promptTags', tag);
+        for (const preset of archive.presets) insert('presets', { ...preset, settings: jsonText(preset.settings) });
         for (const conversation of archive.conversations) {
           insert('conversations', { ...conversation, sampling: jsonText(conversation.sampling), pinned: sqlBoolean(conversation.pinned) });
         }
-        for (const message of archive.messages) insert('messages', message);
+        const newMessages = new Set<string>();
+        for (const message of archive.messages) if (insert('messages', message)) newMessages.add(message.id);
         for (const run of archive.runs) {
           // A run exported while it was generating cannot go on here: it arrives interrupted.
-          const interrupted = run.status === 'running';
-          insert('runs', {
+          // A chat run's text so far was still in the run, not its message; the message gets it
+          // when both are new here (a message already here saw its run end, and has its text).
+          const running = run.status === 'running';
+          const fillsMessage = running && run.messageId !== null && newMessages.has(run.messageId);
+          const interrupted = running && !fillsMessage;
+          const added = insert('runs', {
             ...run,
             status: interrupted ? 'interrupted' : run.status,
             finishedAt: interrupted ? run.updatedAt : run.finishedAt,
@@ -324,6 +360,7 @@ export class Archiver {
             error: run.error === null ? null : jsonText(run.error),
             metrics: run.metrics === null ? null : jsonText(run.metrics),
           });
+          if (added && fillsMessage) db.run(INTERRUPT_RUN, { id: run.id });
         }
         for (const comparison of archive.comparisons) insert('comparisons', { ...comparison, columns: jsonText(comparison.columns) });
         for (const vote of archive.comparisonVotes) insert('comparisonVotes', vote);
@@ -361,7 +398,8 @@ export class Archiver {
     const row = this.context.db.get<Row<typeof toConversation>>(CONVERSATION, { id: conversationId });
     if (row === undefined) throw new EmergentError('NOT_FOUND', `There is no conversation ${conversationId}.`);
     const conversation = toConversation(row);
-    const messages = this.context.db.all<Row<typeof toMessage>>(ACTIVE_PATH, { id: conversationId }).map(toMessage);
+    // The path as the chat shows it: a reply still being written with its text so far.
+    const messages = new ConversationStore(this.context).activePath(conversationId);
     const model = conversation.modelPath ?? conversation.modelId;
     const lines = [`# ${conversation.title}`, ''];
     lines.push(`${model === null ? '' : `Model: \`${model}\` · `}Started ${new Date(conversation.createdAt).toISOString()} · Exported from Emergent`, '');
@@ -389,7 +427,19 @@ export function parseArchive(input: unknown): Archive {
   if (header.data.version > ARCHIVE_VERSION) {
     throw new EmergentError('ARCHIVE_INVALID', `This archive was made by a newer Emergent (format version ${header.data.version}; this one reads ${ARCHIVE_VERSION}). Update Emergent to import it.`);
   }
-  const parsed = ArchiveSchema.safeParse(value);
+  if (header.data.version === 1) {
+    const v1 = checked(ArchiveV1Schema.safeParse(value));
+    return {
+      ...v1,
+      version: ARCHIVE_VERSION,
+      presets: [],
+      conversations: v1.conversations.map((conversation) => ({ ...conversation, contextOverflow: 'shift' as const })),
+    };
+  }
+  return checked(ArchiveSchema.safeParse(value));
+}
+
+function checked<T>(parsed: z.ZodSafeParseResult<T>): T {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue === undefined ? '' : ` at ${issue.path.join('.') || '(top)'}: ${issue.message}`;

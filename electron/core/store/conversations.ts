@@ -7,8 +7,13 @@
 import { EmergentError } from '../../common/errors.js';
 import type { StoreContext } from './context.js';
 import { jsonText, parseJsonObject, sqlBoolean, type JsonObject } from './json.js';
+import { parseRunError, type RunError, type RunStatus } from './runs.js';
 
 export type MessageRole = 'system' | 'user' | 'assistant';
+
+/** When the conversation outgrows the model's context: drop the oldest turns, or refuse. */
+export const CONTEXT_OVERFLOWS = ['shift', 'stop'] as const;
+export type ContextOverflow = (typeof CONTEXT_OVERFLOWS)[number];
 
 export interface Conversation {
   id: string;
@@ -16,7 +21,9 @@ export interface Conversation {
   systemPrompt: string;
   modelId: string | null;
   modelPath: string | null;
+  /** GenerationSettings, as saved. */
   sampling: JsonObject;
+  contextOverflow: ContextOverflow;
   pinned: boolean;
   activeLeafId: string | null;
   createdAt: number;
@@ -31,6 +38,7 @@ export interface NewConversation {
   modelId?: string | null;
   modelPath?: string | null;
   sampling?: JsonObject;
+  contextOverflow?: ContextOverflow;
 }
 
 /** What can change after creation besides the title and the pin; null clears a model. */
@@ -39,6 +47,7 @@ export interface ConversationSettings {
   modelId?: string | null;
   modelPath?: string | null;
   sampling?: JsonObject;
+  contextOverflow?: ContextOverflow;
 }
 
 export interface Message {
@@ -60,12 +69,31 @@ export interface NewMessage {
   role: MessageRole;
   content: string;
   modelId?: string | null;
+  /** Whether the new message becomes the active leaf; true when omitted. */
+  makeActive?: boolean;
 }
 
-/** A message on the active path, with where it stands among its siblings (the "2 / 3" arrows). */
+/** The newest run that wrote a message: its state, what it was asked, and its measurements. */
+export interface MessageRun {
+  id: string;
+  status: RunStatus;
+  modelId: string | null;
+  modelPath: string | null;
+  parameters: JsonObject;
+  metrics: JsonObject | null;
+  error: RunError | null;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+/**
+ * A message on a path, with where it stands among its siblings (the "2 / 3" arrows) and the
+ * run that wrote it. While that run is running, `content` is the text so far.
+ */
 export interface PathMessage extends Message {
   siblingIndex: number;
   siblingCount: number;
+  run: MessageRun | null;
 }
 
 export interface ConversationSummary {
@@ -96,6 +124,7 @@ interface ConversationRow {
   model_id: string | null;
   model_path: string | null;
   sampling: string;
+  context_overflow: ContextOverflow;
   pinned: 0 | 1;
   active_leaf_id: string | null;
   created_at: number;
@@ -116,6 +145,16 @@ interface MessageRow {
 interface PathMessageRow extends MessageRow {
   sibling_index: number;
   sibling_count: number;
+  // The LEFT JOINed run: all null when the message has none.
+  run_id: string | null;
+  run_status: RunStatus | null;
+  run_model_id: string | null;
+  run_model_path: string | null;
+  run_parameters: string | null;
+  run_metrics: string | null;
+  run_error: string | null;
+  run_created_at: number | null;
+  run_finished_at: number | null;
 }
 
 interface SummaryRow {
@@ -129,18 +168,19 @@ interface SummaryRow {
 }
 
 const CONVERSATION_COLUMNS = /* sql */ `
-  id, title, system_prompt, model_id, model_path, sampling, pinned, active_leaf_id, created_at, updated_at, deleted_at`;
+  id, title, system_prompt, model_id, model_path, sampling, context_overflow, pinned, active_leaf_id, created_at, updated_at, deleted_at`;
 const MESSAGE_COLUMNS = /* sql */ `id, conversation_id, parent_id, role, content, model_id, created_at`;
 
 const INSERT_CONVERSATION = /* sql */ `
-  INSERT INTO conversations (id, title, system_prompt, model_id, model_path, sampling, created_at, updated_at)
-  VALUES (@id, @title, @systemPrompt, @modelId, @modelPath, @sampling, @now, @now)`;
+  INSERT INTO conversations (id, title, system_prompt, model_id, model_path, sampling, context_overflow, created_at, updated_at)
+  VALUES (@id, @title, @systemPrompt, @modelId, @modelPath, @sampling, @contextOverflow, @now, @now)`;
 const SELECT_CONVERSATION = /* sql */ `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = @id`;
 const RENAME = /* sql */ `UPDATE conversations SET title = @title, updated_at = @now WHERE id = @id`;
 // Pinning moves a conversation between groups but is not an edit: updated_at stays.
 const PIN = /* sql */ `UPDATE conversations SET pinned = @pinned WHERE id = @id`;
 const CONFIGURE = /* sql */ `
-  UPDATE conversations SET system_prompt = @systemPrompt, model_id = @modelId, model_path = @modelPath, sampling = @sampling, updated_at = @now
+  UPDATE conversations SET system_prompt = @systemPrompt, model_id = @modelId, model_path = @modelPath, sampling = @sampling,
+    context_overflow = @contextOverflow, updated_at = @now
   WHERE id = @id`;
 const LIST = /* sql */ `
   SELECT c.id, c.title, c.pinned, c.model_id, c.created_at, c.updated_at,
@@ -154,6 +194,7 @@ const INSERT_MESSAGE = /* sql */ `
 const SELECT_MESSAGE = /* sql */ `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = @id`;
 const MESSAGES = /* sql */ `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = @conversationId ORDER BY created_at, seq`;
 const SET_ACTIVE_LEAF = /* sql */ `UPDATE conversations SET active_leaf_id = @leafId, updated_at = @now WHERE id = @conversationId`;
+const TOUCH = /* sql */ `UPDATE conversations SET updated_at = @now WHERE id = @conversationId`;
 const SIBLINGS = /* sql */ `
   SELECT ${MESSAGE_COLUMNS} FROM messages
   WHERE conversation_id = @conversationId AND parent_id IS @parentId
@@ -171,18 +212,33 @@ const NEWEST_LEAF_BELOW = /* sql */ `
   )
   SELECT id FROM down WHERE id IS NOT NULL ORDER BY depth DESC LIMIT 1`;
 
-// From the active leaf up to the root, each message with its place among its siblings.
-const ACTIVE_PATH = /* sql */ `
+// From a leaf up to the root, each message with its place among its siblings and the newest
+// chat run that wrote it (runs_by_message finds a message's runs; runs in the trash are left
+// out; another kind of run linked to a message, a translation of it say, did not write it).
+// The unary + keeps kind and deleted_at out of index choice: otherwise SQLite walks
+// runs_by_kind, every chat run, instead of the few runs of one message.
+// A reply still being written shows its text so far: the run's output joins the message's
+// text when the run ends (the runs_fill_message trigger, migration 0030).
+const PATH_TO = /* sql */ `
   WITH RECURSIVE up (id, parent_id, depth) AS (
-    SELECT m.id, m.parent_id, 0 FROM conversations c JOIN messages m ON m.id = c.active_leaf_id WHERE c.id = @conversationId
+    SELECT m.id, m.parent_id, 0 FROM messages m WHERE m.id = @leafId AND m.conversation_id = @conversationId
     UNION ALL
     SELECT p.id, p.parent_id, up.depth + 1 FROM up JOIN messages p ON p.id = up.parent_id AND p.conversation_id = @conversationId
   )
-  SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.model_id, m.created_at,
+  SELECT m.id, m.conversation_id, m.parent_id, m.role,
+         CASE WHEN r.status = 'running' THEN m.content || r.output ELSE m.content END AS content,
+         m.model_id, m.created_at,
          (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS m.parent_id
             AND (s.created_at < m.created_at OR (s.created_at = m.created_at AND s.seq < m.seq))) AS sibling_index,
-         (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS m.parent_id) AS sibling_count
-  FROM up JOIN messages m ON m.id = up.id
+         (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS m.parent_id) AS sibling_count,
+         r.id AS run_id, r.status AS run_status, r.model_id AS run_model_id, r.model_path AS run_model_path,
+         r.parameters AS run_parameters, r.metrics AS run_metrics, r.error AS run_error,
+         r.created_at AS run_created_at, r.finished_at AS run_finished_at
+  FROM up
+  JOIN messages m ON m.id = up.id
+  LEFT JOIN runs r ON r.seq = (
+    SELECT n.seq FROM runs n WHERE n.message_id = m.id AND +n.kind = 'chat' AND +n.deleted_at IS NULL
+    ORDER BY n.created_at DESC, n.seq DESC LIMIT 1)
   ORDER BY up.depth DESC`;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -199,6 +255,7 @@ export class ConversationStore {
       modelId: conversation.modelId ?? null,
       modelPath: conversation.modelPath ?? null,
       sampling: jsonText(conversation.sampling ?? {}),
+      contextOverflow: conversation.contextOverflow ?? 'shift',
       now: this.context.now(),
     });
     return this.require(id);
@@ -228,6 +285,7 @@ export class ConversationStore {
         modelId: settings.modelId === undefined ? current.modelId : settings.modelId,
         modelPath: settings.modelPath === undefined ? current.modelPath : settings.modelPath,
         sampling: jsonText(settings.sampling ?? current.sampling),
+        contextOverflow: settings.contextOverflow ?? current.contextOverflow,
         now: this.context.now(),
       });
       return this.require(id);
@@ -258,7 +316,7 @@ export class ConversationStore {
     return groups;
   }
 
-  /** Adds a message under `parentId` and makes it the active leaf. */
+  /** Adds a message under `parentId` and makes it the active leaf (unless `makeActive` is false). */
   addMessage(message: NewMessage): Message {
     const id = message.id ?? this.context.newId();
     const now = this.context.now();
@@ -274,7 +332,9 @@ export class ConversationStore {
         modelId: message.modelId ?? null,
         now,
       });
-      this.context.db.run(SET_ACTIVE_LEAF, { conversationId: message.conversationId, leafId: id, now });
+      // Either way the conversation changed, so it moves up the list.
+      if (message.makeActive ?? true) this.context.db.run(SET_ACTIVE_LEAF, { conversationId: message.conversationId, leafId: id, now });
+      else this.context.db.run(TOUCH, { conversationId: message.conversationId, now });
     });
     return this.requireMessage(message.conversationId, id);
   }
@@ -306,12 +366,18 @@ export class ConversationStore {
 
   /** Root to active leaf: what the chat shows and the model is sent. Empty for a new conversation. */
   activePath(conversationId: string): PathMessage[] {
-    this.require(conversationId);
-    return this.context.db.all<PathMessageRow>(ACTIVE_PATH, { conversationId }).map((row) => ({
-      ...toMessage(row),
-      siblingIndex: row.sibling_index,
-      siblingCount: row.sibling_count,
-    }));
+    const { activeLeafId } = this.require(conversationId);
+    return activeLeafId === null ? [] : this.path(conversationId, activeLeafId);
+  }
+
+  /** Root down to `messageId`, inclusive, on whatever branch it is: what a reply to it is sent. */
+  pathTo(conversationId: string, messageId: string): PathMessage[] {
+    this.requireMessage(conversationId, messageId);
+    return this.path(conversationId, messageId);
+  }
+
+  private path(conversationId: string, leafId: string): PathMessage[] {
+    return this.context.db.all<PathMessageRow>(PATH_TO, { conversationId, leafId }).map(toPathMessage);
   }
 
   private require(id: string): Conversation {
@@ -350,6 +416,7 @@ export function toConversation(row: ConversationRow): Conversation {
     modelId: row.model_id,
     modelPath: row.model_path,
     sampling: parseJsonObject(row.sampling),
+    contextOverflow: row.context_overflow,
     pinned: row.pinned === 1,
     activeLeafId: row.active_leaf_id,
     createdAt: row.created_at,
@@ -367,6 +434,31 @@ export function toMessage(row: MessageRow): Message {
     content: row.content,
     modelId: row.model_id,
     createdAt: row.created_at,
+  };
+}
+
+function toPathMessage(row: PathMessageRow): PathMessage {
+  return {
+    ...toMessage(row),
+    siblingIndex: row.sibling_index,
+    siblingCount: row.sibling_count,
+    run: toMessageRun(row),
+  };
+}
+
+function toMessageRun(row: PathMessageRow): MessageRun | null {
+  // Every column but the nullable ones is set exactly when a run was joined.
+  if (row.run_id === null || row.run_status === null || row.run_parameters === null || row.run_created_at === null) return null;
+  return {
+    id: row.run_id,
+    status: row.run_status,
+    modelId: row.run_model_id,
+    modelPath: row.run_model_path,
+    parameters: parseJsonObject(row.run_parameters),
+    metrics: row.run_metrics === null ? null : parseJsonObject(row.run_metrics),
+    error: parseRunError(row.run_error),
+    createdAt: row.run_created_at,
+    finishedAt: row.run_finished_at,
   };
 }
 

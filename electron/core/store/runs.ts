@@ -303,7 +303,7 @@ function toRunSummary(row: RunSummaryRow): RunSummary {
   };
 }
 
-function parseRunError(text: string | null): RunError | null {
+export function parseRunError(text: string | null): RunError | null {
   if (text === null) return null;
   const value = parseJsonObject(text);
   return { code: String(value['code'] ?? ''), message: String(value['message'] ?? '') };

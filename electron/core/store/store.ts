@@ -15,6 +15,7 @@ import { openDatabase, type OpenDatabaseOptions, type StoreDatabase } from './da
 import { DocumentStore } from './documents.js';
 import { timeOrderedId } from './ids.js';
 import { ModelLibrary } from './models.js';
+import { PresetStore } from './presets.js';
 import { PromptStore } from './prompts.js';
 import { RunStore } from './runs.js';
 import { SearchIndex } from './search.js';
@@ -43,6 +44,7 @@ export class Store {
   readonly documents: DocumentStore;
   readonly comparisons: ComparisonStore;
   readonly settings: SettingsStore;
+  readonly presets: PresetStore;
 
   private constructor(
     private readonly database: StoreDatabase,
@@ -60,6 +62,7 @@ export class Store {
     this.documents = new DocumentStore(context);
     this.comparisons = new ComparisonStore(context);
     this.settings = new SettingsStore(context);
+    this.presets = new PresetStore(context);
   }
 
   /**

@@ -55,7 +55,7 @@ async function outcomeOf(attempt: () => Promise<unknown>, path: string, llamaLog
     await attempt();
     return ['ok', ''];
   } catch (err) {
-    await llamaLogSettled();
+    await llamaLogSettled(() => log.length);
     const error = classifyModelError(err, path, llamaLog());
     expect(error).toBeInstanceOf(EmergentError);
     return [error.code, error.message];

@@ -81,11 +81,24 @@ function checkGgufVersion(name: string, version: number, versionIfBigEndian: num
  * llama.cpp's log lines reach JavaScript through a thread-safe callback that can run just after
  * the failed load has rejected; await this before reading the log to classify the failure.
  */
-export async function llamaLogSettled(): Promise<void> {
+export async function llamaLogSettled(lineCount?: () => number): Promise<void> {
   // With node-llama-cpp 3.21.1 every line had arrived one turn of the event loop after the
-  // rejection, in every trial; a second turn leaves a margin.
+  // rejection on an idle machine; a second turn leaves a margin.
   for (let round = 0; round < 2; round++) await new Promise((resolve) => setImmediate(resolve));
+  if (lineCount === undefined) return;
+  // On a busy machine (CI beside other work) lines came later: wait until none arrived for
+  // LOG_QUIET_MS, for at most LOG_WAIT_MS. Only failures pay this, never a good load.
+  const deadline = performance.now() + LOG_WAIT_MS;
+  for (let seen = lineCount(); performance.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, LOG_QUIET_MS));
+    const now = lineCount();
+    if (now === seen) return;
+    seen = now;
+  }
 }
+
+const LOG_QUIET_MS = 25;
+const LOG_WAIT_MS = 500;
 
 /** Patterns in llama.cpp's log, most specific first; each yields the error for the file named `name`. */
 const LOG_EXPLANATIONS: readonly { pattern: RegExp; explain: (name: string, match: RegExpExecArray, line: string) => EmergentError }[] = [

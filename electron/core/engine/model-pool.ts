@@ -180,7 +180,7 @@ export class ModelPool {
         // 'filesystem': the reader also accepts URLs and would fetch them.
         fileInfo = await readGgufFileInfo(resolved, { readTensorInfo: true, sourceType: 'filesystem' });
       } catch (err) {
-        await llamaLogSettled();
+        await llamaLogSettled(() => this.options.logMark());
         throw classifyModelError(err, resolved, this.options.logSince(logMark));
       }
       const sizeBytes = fs.statSync(resolved).size;
@@ -220,7 +220,7 @@ export class ModelPool {
           throw err;
         }
       } catch (err) {
-        await llamaLogSettled();
+        await llamaLogSettled(() => this.options.logMark());
         throw classifyModelError(err, resolved, this.options.logSince(logMark));
       } finally {
         fs.rmSync(this.markerFile(), { force: true });

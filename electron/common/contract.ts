@@ -126,6 +126,9 @@ export const SamplingSchema = z.object({
 });
 export type Sampling = z.infer<typeof SamplingSchema>;
 
+/** The longest reply when a request does not say (runs, chat, the API). */
+export const DEFAULT_MAX_TOKENS = 512;
+
 export const DEFAULT_SAMPLING: Sampling = {
   temperature: 0.8,
   topK: 40,

@@ -12,6 +12,7 @@
  * message); with "stop" the request is refused with CONTEXT_FULL and nothing is added.
  */
 import {
+  DEFAULT_MAX_TOKENS,
   GenerationSettingsSchema,
   type ChatMessage,
   type ChatTurn,
@@ -25,8 +26,6 @@ import { DEFAULT_TITLE, type Conversation, type Message } from './store/conversa
 import { timeOrderedId } from './store/ids.js';
 import type { Store } from './store/store.js';
 
-/** Replies get this many tokens when the conversation does not say (the engine's default too). */
-export const DEFAULT_MAX_TOKENS = 512;
 /** A title made from the first message: about a line in the sidebar. */
 const TITLE_CHARS = 60;
 
@@ -120,7 +119,7 @@ export class ChatController {
       return counted;
     };
     let kept = chat;
-    let counted = await count(withSystem(conversation, kept));
+    const counted = await count(withSystem(conversation, kept));
     const reserve = reserveFor(settings, counted.contextSize);
     let dropped = 0;
     if (counted.tokens + reserve > counted.contextSize) {
@@ -132,19 +131,34 @@ export class ChatController {
             'or set the overflow policy to "Shift" in the chat settings so the oldest turns are left out.',
         );
       }
-      // Shift: leave out the oldest messages one at a time, keeping at least the newest.
-      while (counted.tokens + reserve > counted.contextSize && kept.length > 1) {
-        kept = kept.slice(1);
-        dropped++;
-        counted = await count(withSystem(conversation, kept));
-      }
-      if (counted.tokens + reserve > counted.contextSize) {
+      // Shift: leave out the oldest whole turns (the kept part starts with a person's message,
+      // as chat templates expect), as few as fit. Fewer messages never take more tokens, so a
+      // binary search over where the kept part starts needs ~log2(turns) counts, not one per
+      // message (a 5,000-message conversation would otherwise take minutes).
+      const starts = chat.flatMap((message, index) => (index > 0 && message.role === 'user' ? [index] : []));
+      if (starts.length === 0) starts.push(chat.length - 1);
+      const measureFrom = (start: number) => count(withSystem(conversation, chat.slice(start)));
+      const fits = async (start: number) => {
+        const measured = await measureFrom(start);
+        return measured.tokens + reserve <= measured.contextSize;
+      };
+      let low = 0;
+      let high = starts.length - 1;
+      if (!(await fits(starts[high] ?? 0))) {
+        const last = await measureFrom(starts[high] ?? 0);
         throw new EmergentError(
           'CONTEXT_TOO_LARGE',
-          `The newest message alone takes ${counted.tokens.toLocaleString('en')} of ${counted.contextSize.toLocaleString('en')} tokens, with ${reserve.toLocaleString('en')} kept for the reply. ` +
+          `The newest message alone takes ${last.tokens.toLocaleString('en')} of ${last.contextSize.toLocaleString('en')} tokens, with ${reserve.toLocaleString('en')} kept for the reply. ` +
             'Shorten it, lower the max tokens setting, or load the model with a larger context.',
         );
       }
+      while (low < high) {
+        const middle = (low + high) >> 1;
+        if (await fits(starts[middle] ?? 0)) high = middle;
+        else low = middle + 1;
+      }
+      dropped = starts[high] ?? 0;
+      kept = chat.slice(dropped);
     }
     return { model, settings, messages: withSystem(conversation, kept), continueLast, dropped };
   }

@@ -153,7 +153,12 @@ describe('chat', () => {
     expect(await client.call('runs.cancel', { runId: turn.runId })).toEqual({ cancelled: true });
     const end = await runEnd(turn.runId);
     expect(end.done?.stopReason).toBe('cancelled');
+    // A stopped reply keeps its measurements, not zeros.
+    expect(end.done?.metrics.generatedTokens).toBe(end.done?.text.length);
+    expect(end.done?.metrics.tokensPerSecond).toBeGreaterThan(0);
+    expect(end.done?.metrics.timeToFirstTokenMs).not.toBeNull();
     const { path } = await client.call('conversations.get', { id });
+    expect(path.at(-1)?.run?.metrics).toMatchObject({ generatedTokens: end.done?.metrics.generatedTokens, stopReason: 'cancelled' });
     expect(path.at(-1)?.content).toBe(end.done?.text);
     expect(path.at(-1)?.run?.status).toBe('cancelled');
   });
@@ -186,6 +191,28 @@ describe('chat', () => {
     // A single message larger than the whole context is refused with what to do.
     const huge = await client.tryCall('chat.send', { conversationId: shiftId, content: long.repeat(4) });
     expect(huge).toMatchObject({ ok: false, error: { code: 'CONTEXT_TOO_LARGE' } });
+  });
+
+  it('shifts a 3,000-message conversation into the context in a few counts', async () => {
+    const id = await conversationOn(tinyContextPath, { maxTokens: 8 }, { contextOverflow: 'shift' });
+    let parentId: string | null = null;
+    service.store.transaction(() => {
+      for (let i = 0; i < 1500; i++) {
+        parentId = service.store.conversations.addMessage({ conversationId: id, parentId, role: 'user', content: `the cat ${i}` }).id;
+        parentId = service.store.conversations.addMessage({ conversationId: id, parentId, role: 'assistant', content: 'sat on the mat.' }).id;
+      }
+    });
+    const started = performance.now();
+    const turn = await client.call('chat.send', { conversationId: id, content: 'and the dog?' });
+    const end = await runEnd(turn.runId);
+    expect(end.error).toBeNull();
+    // Only whole turns are left out, and only as many as needed: the kept part starts with a
+    // person's message and one more turn would not have fitted.
+    const sent = JSON.parse(service.store.runs.get(turn.runId)?.input ?? '[]') as { role: string; content: string }[];
+    expect(sent[0]?.role).toBe('user');
+    expect(sent.at(-1)).toEqual({ role: 'user', content: 'and the dog?' });
+    expect(turn.droppedMessages).toBe(3000 - (sent.length - 1));
+    expect(performance.now() - started).toBeLessThan(20_000);
   });
 
   it('counts the context a draft would use, without loading a model', async () => {

@@ -74,6 +74,15 @@ describe('generation', () => {
     }
   });
 
+  it('stops at the end of the text and says so (not maxTokens)', async () => {
+    const ending = await writeBigramModel('ab.\n', 'ending');
+    const outcome = await runToEnd(client, { model: ending, prompt: 'a', sampling: GREEDY, maxTokens: 50 });
+    expect(outcome.done?.text).toBe(bigramGreedyChain('ab.\n', 'a', 50));
+    expect(outcome.done?.text).toBe('b.\n');
+    expect(outcome.done?.stopReason).toBe('endOfText');
+    expect(outcome.done?.metrics.generatedTokens).toBe(3);
+  });
+
   it('stops at max tokens and says so', async () => {
     const outcome = await runToEnd(client, { model: loopingModelPath, prompt: 'a', sampling: GREEDY, maxTokens: 7 });
     expect(outcome.done?.stopReason).toBe('maxTokens');

@@ -19,6 +19,7 @@ import {
   type Token,
 } from 'node-llama-cpp';
 import {
+  DEFAULT_MAX_TOKENS,
   DEFAULT_SAMPLING,
   type ChatMessage,
   type EventName,
@@ -74,7 +75,6 @@ export interface RunRecorder {
   ): void;
 }
 
-const DEFAULT_MAX_TOKENS = 512;
 
 /** The reason a run's controller is aborted when a person cancels it. */
 class RunCancelled extends Error {
@@ -131,6 +131,7 @@ export class RunManager {
     const started = performance.now();
     let text = '';
     let lease: SequenceLease | null = null;
+    const progress = newProgress();
     let entry: LoadedEntry | null = null;
     const coalescer = new DeltaCoalescer((delta) => this.emit('run.delta', { runId, ...delta }));
     const recorder = this.recorder;
@@ -154,19 +155,20 @@ export class RunManager {
       const loadStarted = performance.now();
       const acquired = await this.pool.acquireModel(request.model);
       entry = acquired.entry;
-      const loadMs = acquired.loaded ? performance.now() - loadStarted : 0;
+      progress.loadMs = acquired.loaded ? performance.now() - loadStarted : 0;
+      progress.threads = acquired.entry.info.threads;
       this.pool.touch(entry);
       entry.runs.add(controller);
       throwIfAborted(controller.signal);
       lease = await entry.slots.acquire(request.conversationKey ?? null, controller.signal);
 
-      const result = await this.generate(entry, lease.sequence, request, controller.signal, (piece, token) => {
+      const result = await this.generate(entry, lease.sequence, request, controller.signal, progress, (piece, token) => {
         text += piece;
         coalescer.add(piece, token);
         if (piece !== '') recorder?.append(runId, piece);
       });
       coalescer.flush();
-      const metrics: RunMetrics = { ...result.metrics, loadMs, totalMs: performance.now() - started };
+      const metrics: RunMetrics = { ...measure(progress, performance.now()), loadMs: progress.loadMs, totalMs: performance.now() - started };
       recorder?.finish(runId, { status: 'done', stopReason: result.stopReason, metrics, modelId: entry.info.id });
       this.emit('run.done', { runId, text, stopReason: result.stopReason, metrics });
     } catch (err) {
@@ -174,7 +176,8 @@ export class RunManager {
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : err;
       const modelId = entry?.info.id ?? null;
       if (reason instanceof RunCancelled) {
-        const metrics = emptyMetrics(performance.now() - started, entry?.info.threads ?? 1);
+        // What was measured up to the cancel: a stopped reply still has its speed and counts.
+        const metrics: RunMetrics = { ...measure(progress, performance.now()), loadMs: progress.loadMs, totalMs: performance.now() - started };
         this.recordSafely(() => recorder?.finish(runId, { status: 'cancelled', stopReason: 'cancelled', metrics, modelId }));
         this.emit('run.done', { runId, text, stopReason: 'cancelled', metrics });
       } else {
@@ -193,8 +196,9 @@ export class RunManager {
     sequence: LlamaContextSequence,
     request: RunRequest,
     signal: AbortSignal,
+    progress: Progress,
     onText: (text: string, token?: TokenProbability) => void,
-  ): Promise<{ stopReason: StopReason; metrics: Omit<RunMetrics, 'loadMs' | 'totalMs'> }> {
+  ): Promise<{ stopReason: StopReason }> {
     const { model } = entry;
     const sampling: Sampling = { ...DEFAULT_SAMPLING, ...request.sampling };
     const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
@@ -226,10 +230,12 @@ export class RunManager {
       promptTokens,
     );
 
-    const evaluationStarted = performance.now();
-    let firstTokenAt: number | null = null;
-    let generated = 0;
-    let stopReason: StopReason = 'maxTokens';
+    progress.promptTokens = promptTokens.length;
+    progress.reusedPromptTokens = reused;
+    progress.evaluationStarted = performance.now();
+    // The generator ends by itself when the model emits end-of-text (yieldEogToken is off
+    // in node-llama-cpp by default, so the EOG token is never seen here).
+    let stopReason: StopReason = 'endOfText';
     const iterator = sequence.evaluateWithMetadata(
       toEvaluate,
       { probabilities: topK > 0 },
@@ -256,14 +262,14 @@ export class RunManager {
     );
     try {
       for await (const output of iterator) {
-        firstTokenAt ??= performance.now();
+        progress.firstTokenAt ??= performance.now();
         if (signal.aborted) throw signal.reason;
         const token = output.token;
         if (model.isEogToken(token)) {
           stopReason = 'endOfText';
           break;
         }
-        generated++;
+        const generated = ++progress.generated;
         if (sampling.penaltyLastTokens > 0) {
           recent.push(token);
           if (recent.length > sampling.penaltyLastTokens) recent.shift();
@@ -292,22 +298,7 @@ export class RunManager {
     const rest = stream.flush();
     if (rest !== '') onText(rest);
 
-    const finished = performance.now();
-    const promptSeconds = firstTokenAt === null ? null : (firstTokenAt - evaluationStarted) / 1000;
-    const generationSeconds = firstTokenAt === null ? null : (finished - firstTokenAt) / 1000;
-    return {
-      stopReason,
-      metrics: {
-        timeToFirstTokenMs: firstTokenAt === null ? null : firstTokenAt - evaluationStarted,
-        promptTokens: promptTokens.length,
-        reusedPromptTokens: reused,
-        promptTokensPerSecond: promptSeconds && promptSeconds > 0 ? toEvaluate.length / promptSeconds : null,
-        generatedTokens: generated,
-        // The first token's time belongs to the prompt; the rest measure generation.
-        tokensPerSecond: generationSeconds && generationSeconds > 0 && generated > 1 ? (generated - 1) / generationSeconds : null,
-        threads: entry.info.threads,
-      },
-    };
+    return { stopReason };
   }
 
   /** How many tokens a request's prompt takes, rendered exactly as a run would render it. */
@@ -379,17 +370,35 @@ function clampProbability(value: number): number {
   return Math.min(1, Math.max(0, value));
 }
 
-function emptyMetrics(totalMs: number, threads: number): RunMetrics {
+/** What a run has measured so far; a cancelled run reports it as it stands. */
+interface Progress {
+  loadMs: number;
+  threads: number;
+  promptTokens: number;
+  reusedPromptTokens: number;
+  evaluationStarted: number | null;
+  firstTokenAt: number | null;
+  generated: number;
+}
+
+function newProgress(): Progress {
+  return { loadMs: 0, threads: 1, promptTokens: 0, reusedPromptTokens: 0, evaluationStarted: null, firstTokenAt: null, generated: 0 };
+}
+
+function measure(progress: Progress, now: number): Omit<RunMetrics, 'loadMs' | 'totalMs'> {
+  const { evaluationStarted, firstTokenAt, generated } = progress;
+  const promptSeconds = firstTokenAt === null || evaluationStarted === null ? null : (firstTokenAt - evaluationStarted) / 1000;
+  const generationSeconds = firstTokenAt === null ? null : (now - firstTokenAt) / 1000;
+  const evaluated = progress.promptTokens - progress.reusedPromptTokens;
   return {
-    loadMs: 0,
-    timeToFirstTokenMs: null,
-    promptTokens: 0,
-    reusedPromptTokens: 0,
-    promptTokensPerSecond: null,
-    generatedTokens: 0,
-    tokensPerSecond: null,
-    totalMs,
-    threads,
+    timeToFirstTokenMs: promptSeconds === null ? null : promptSeconds * 1000,
+    promptTokens: progress.promptTokens,
+    reusedPromptTokens: progress.reusedPromptTokens,
+    promptTokensPerSecond: promptSeconds !== null && promptSeconds > 0 ? evaluated / promptSeconds : null,
+    generatedTokens: generated,
+    // The first token's time belongs to the prompt; the rest measure generation.
+    tokensPerSecond: generationSeconds !== null && generationSeconds > 0 && generated > 1 ? (generated - 1) / generationSeconds : null,
+    threads: progress.threads,
   };
 }
 

@@ -1,4 +1,12 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * The renderer's state classes are `.svelte.ts` runes: compiled by the Svelte plugin, against
+ * Svelte's browser build (its reactivity; Node's condition would give the server build, where
+ * state is plain fields), in jsdom. The core they talk to is the real one, in the same process.
+ */
+const rendererProject = { plugins: [svelte({ configFile: false })], resolve: { conditions: ['browser'] } };
 
 export default defineConfig({
   test: {
@@ -11,6 +19,17 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
           include: ['test/unit/**/*.test.ts', 'test/server/**/*.test.ts', 'test/lint/**/*.test.ts', 'test/security/**/*.test.ts', 'test/store/**/*.test.ts'],
           environment: 'node',
+          testTimeout: 20_000,
+        },
+      },
+      {
+        ...rendererProject,
+        test: {
+          name: 'renderer',
+          sequence: { groupOrder: 0 },
+          include: ['test/renderer/**/*.test.ts'],
+          exclude: ['test/renderer/**/*.model.test.ts'],
+          environment: 'jsdom',
           testTimeout: 20_000,
         },
       },
@@ -28,9 +47,23 @@ export default defineConfig({
         },
       },
       {
+        // The renderer's state with replies written by real llama.cpp: after the model tests, alone.
+        ...rendererProject,
+        test: {
+          name: 'renderer-model',
+          sequence: { groupOrder: 2 },
+          include: ['test/renderer/**/*.model.test.ts'],
+          environment: 'jsdom',
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         test: {
           name: 'e2e',
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 3 },
           include: ['test/cli/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           environment: 'node',
           pool: 'forks',

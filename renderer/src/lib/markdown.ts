@@ -161,8 +161,18 @@ purify.addHook('afterSanitizeAttributes', (element) => {
   }
 });
 
+/**
+ * Event handler attributes are renamed inside tags before parsing. DOMPurify would remove them
+ * anyway and the CSP would block them, but Chromium reports a CSP violation (a console error)
+ * as soon as any document, even DOMPurify's inert one, parses `onerror=`: hostile model output
+ * would fill the console with errors that are not ours. Text is untouched: marked escapes `<`
+ * in text, so only real tags match.
+ */
+const TAG = /<[a-z][^>]*>/giu;
+const HANDLER_ATTRIBUTE = /([\s/"'])on([a-z]+)(\s*=)/giu;
+
 function sanitize(html: string): string {
-  return purify.sanitize(html);
+  return purify.sanitize(html.replace(TAG, (tag) => tag.replace(HANDLER_ATTRIBUTE, '$1data-blocked-on$2$3')));
 }
 
 // ---- Lexing, incrementally while a message streams ------------------------------------------------

@@ -59,6 +59,11 @@ export class AppState {
     this.#followLocation();
   }
 
+  /** The contract client, for panel states (like ChatState) that own their own calls and events. */
+  get client(): ContractClient {
+    return this.#client;
+  }
+
   /** Subscribes to the core, the page and the refresh timer; returns what stops them. */
   start(): () => void {
     const stops = [

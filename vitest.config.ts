@@ -8,6 +8,13 @@ import { defineConfig } from 'vitest/config';
  */
 const rendererProject = { plugins: [svelte({ configFile: false })], resolve: { conditions: ['browser'] } };
 
+/**
+ * For tests that run llama.cpp or a browser (2 cores; llama.cpp spins): one file at a time,
+ * each in a fresh process. llama.cpp keeps process-wide state (its log callback stays with the
+ * first Llama a process made), so a file must not inherit another's.
+ */
+const ONE_FILE_AT_A_TIME = { forks: { maxForks: 1, minForks: 1, isolate: true } };
+
 export default defineConfig({
   test: {
     reporters: process.env['CI'] === 'true' ? ['default', 'json'] : ['default'],
@@ -41,7 +48,7 @@ export default defineConfig({
           include: ['test/models/**/*.test.ts', 'test/engine/**/*.test.ts'],
           environment: 'node',
           pool: 'forks',
-          poolOptions: { forks: { singleFork: true } },
+          poolOptions: ONE_FILE_AT_A_TIME,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
@@ -55,7 +62,7 @@ export default defineConfig({
           include: ['test/renderer/**/*.model.test.ts'],
           environment: 'jsdom',
           pool: 'forks',
-          poolOptions: { forks: { singleFork: true } },
+          poolOptions: ONE_FILE_AT_A_TIME,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
@@ -67,7 +74,7 @@ export default defineConfig({
           include: ['test/cli/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           environment: 'node',
           pool: 'forks',
-          poolOptions: { forks: { singleFork: true } },
+          poolOptions: ONE_FILE_AT_A_TIME,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

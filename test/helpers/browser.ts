@@ -16,6 +16,8 @@ export interface Served {
   stderr(): string;
   /** SIGTERM, then the exit status. */
   stop(): Promise<number | null>;
+  /** SIGKILL: the process dies at once, as in a crash or a power cut. */
+  kill(): Promise<void>;
 }
 
 export function serve(dataDir: string): Promise<Served> {
@@ -38,6 +40,10 @@ export function serve(dataDir: string): Promise<Served> {
         stop: () => {
           child.kill('SIGTERM');
           return exited;
+        },
+        kill: async () => {
+          child.kill('SIGKILL');
+          await exited;
         },
       });
     });

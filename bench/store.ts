@@ -20,7 +20,7 @@ export interface StoreBenchOptions {
 }
 
 /** mulberry32: a small seeded generator, so every bench run indexes the same text. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

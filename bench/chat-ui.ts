@@ -402,13 +402,23 @@ async function streamReply(page: Page, runs: SyntheticRuns, text: string, tokens
   await page.getByRole('button', { name: 'Send', exact: true }).waitFor();
   await page.waitForTimeout(500);
 
-  const intervals = frames.times.slice(1).map((time, i) => time - (frames.times[i] ?? time));
-  const typical = median(intervals);
-  const late = intervals.filter((interval) => interval > 1.5 * typical);
   return {
     tokensPerSecond,
     deltas: count,
     sentTokensPerSecond: (count - 1) * (chunk / CHARS_PER_TOKEN) / (totalMs / 1000),
+    ...frameStats(frames),
+    liveStats,
+  };
+}
+
+type FrameStats = Pick<Streamed, 'frames' | 'dropped' | 'missed' | 'medianFrameMs' | 'longestFrameMs' | 'longTasks' | 'longestTaskMs' | 'longTasksObserved'>;
+
+/** A frame is late when its interval exceeds 1.5x the median one. */
+function frameStats(frames: Frames & { longTasksObserved: boolean }): FrameStats {
+  const intervals = frames.times.slice(1).map((time, i) => time - (frames.times[i] ?? time));
+  const typical = median(intervals);
+  const late = intervals.filter((interval) => interval > 1.5 * typical);
+  return {
     frames: intervals.length,
     dropped: late.length,
     missed: late.reduce((sum, interval) => sum + Math.max(1, Math.round(interval / typical) - 1), 0),
@@ -417,11 +427,20 @@ async function streamReply(page: Page, runs: SyntheticRuns, text: string, tokens
     longTasks: frames.longTasks.length,
     longestTaskMs: Math.max(0, ...frames.longTasks),
     longTasksObserved: frames.longTasksObserved,
-    liveStats,
   };
 }
 
-async function benchStreaming(browser: Browser, address: string): Promise<Streamed[]> {
+/**
+ * The same page doing nothing for as long: headless Chromium renders in software on a shared
+ * 2-core machine and misses some frames on its own; the streaming rows are read against this.
+ */
+async function idleFrames(page: Page, seconds: number): Promise<FrameStats> {
+  await startFrames(page);
+  await page.waitForTimeout(seconds * 1000);
+  return frameStats(await stopFrames(page));
+}
+
+async function benchStreaming(browser: Browser, address: string): Promise<{ idle: FrameStats; streamed: Streamed[] }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   try {
     const page = await context.newPage();
@@ -434,9 +453,10 @@ async function benchStreaming(browser: Browser, address: string): Promise<Stream
     const text = new MarkdownText(11).stream(4000 * STREAM_SECONDS * CHARS_PER_TOKEN + 4096);
     // A short unmeasured reply first, so the measured ones do not pay for the first compile.
     await streamReply(page, runs, text, 1000, 1);
-    const results: Streamed[] = [];
-    for (const tokensPerSecond of [1000, 4000]) results.push(await streamReply(page, runs, text, tokensPerSecond, STREAM_SECONDS));
-    return results;
+    const idle = await idleFrames(page, STREAM_SECONDS);
+    const streamed: Streamed[] = [];
+    for (const tokensPerSecond of [1000, 4000]) streamed.push(await streamReply(page, runs, text, tokensPerSecond, STREAM_SECONDS));
+    return { idle, streamed };
   } finally {
     await context.close();
   }
@@ -459,7 +479,7 @@ function openRow(label: string, opened: readonly Opened[]): BenchRow {
   };
 }
 
-function streamRow(streamed: Streamed): BenchRow {
+function streamRow(streamed: Streamed, idle: FrameStats): BenchRow {
   const longTasks = !streamed.longTasksObserved
     ? 'long tasks not observable here'
     : streamed.longTasks === 0
@@ -468,8 +488,11 @@ function streamRow(streamed: Streamed): BenchRow {
   return {
     metric: `frames dropped streaming ${streamed.tokensPerSecond.toLocaleString('en')} tok/s for ${STREAM_SECONDS} s`,
     app: streamed.dropped,
+    // The reference: the same page idle for as long (what the machine drops by itself).
+    bare: idle.dropped,
     target: 'no dropped frames',
     extra:
+      `reference: the page idle for ${STREAM_SECONDS} s (${idle.dropped}/${idle.frames} late, longest ${idle.longestFrameMs.toFixed(1)} ms); ` +
       `${streamed.dropped}/${streamed.frames} frames late (≈ ${streamed.missed} missed); longest frame ${streamed.longestFrameMs.toFixed(1)} ms, ` +
       `median ${streamed.medianFrameMs.toFixed(1)} ms; ${longTasks}; ${streamed.deltas} deltas sent at ${streamed.sentTokensPerSecond.toFixed(0)} tok/s; ` +
       `reply counter at the end: "${streamed.liveStats}"`,
@@ -497,7 +520,7 @@ export async function benchChatPanel(options: ChatBenchOptions): Promise<BenchSe
     served = await serve(dataDir);
     browser = await launchChromium();
     const opened = await benchOpen(browser, served.address, options.repeats);
-    const streamed = await benchStreaming(browser, served.address);
+    const { idle, streamed } = await benchStreaming(browser, served.address);
     return [
       {
         title: 'Chat panel: a long conversation and a fast stream',
@@ -507,7 +530,7 @@ export async function benchChatPanel(options: ChatBenchOptions): Promise<BenchSe
           'opened by a click in the list, timed in the page to the frame that holds the newest message; cold = first open after a reload, ' +
           'warm = re-opened after another conversation. Streams: synthetic run.delta events (no model), one per 16 ms, through a routed WebSocket; ' +
           `a frame is dropped when its interval exceeds 1.5x the median; load average ${loadAverage.toFixed(1)} at the start`,
-        rows: [openRow('cold', opened.cold), openRow('warm', opened.warm), ...streamed.map(streamRow)],
+        rows: [openRow('cold', opened.cold), openRow('warm', opened.warm), ...streamed.map((row) => streamRow(row, idle))],
       },
     ];
   } finally {

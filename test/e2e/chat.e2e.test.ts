@@ -78,8 +78,8 @@ async function greedySettings(maxTokens: number, overflow?: 'shift' | 'stop'): P
   const toggle = page.getByRole('button', { name: 'Settings', exact: true }).last();
   if ((await toggle.getAttribute('aria-pressed')) !== 'true') await toggle.click();
   const drawer = page.locator('#chat-settings');
-  await drawer.getByLabel('Temperature').fill('0');
-  await drawer.getByLabel('Temperature').press('Tab');
+  await drawer.getByLabel('Temperature', { exact: true }).fill('0');
+  await drawer.getByLabel('Temperature', { exact: true }).press('Tab');
   await drawer.getByLabel('Repeat penalty').fill('1');
   await drawer.getByLabel('Repeat penalty').press('Tab');
   await drawer.getByLabel('Max tokens').fill(String(maxTokens));
@@ -138,8 +138,8 @@ describe('the Chat panel', () => {
     await editor.waitFor();
     await editor.fill('what a day');
     await messages().first().getByRole('button', { name: /^Save/ }).click();
+    await expect.poll(() => messageText(messages().first())).toBe('what a day');
     await replyFinished();
-    expect(await messageText(messages().first())).toBe('what a day');
     await expect.poll(() => messages().first().getByRole('group', { name: 'Versions of this message' }).innerText()).toMatch(/2\s*\/\s*2/);
   });
 
@@ -238,6 +238,36 @@ describe('the Chat panel', () => {
     // The draft is kept, and nothing was added.
     expect(await composer().inputValue()).toBe('the cat sat on the mat and the ');
     expect(await messages().count()).toBe(2);
+  });
+
+  it('saves a system prompt and sampling as a preset, and a new chat takes them from it', async () => {
+    await newChat();
+    const toggle = page.getByRole('button', { name: 'Settings', exact: true }).last();
+    if ((await toggle.getAttribute('aria-pressed')) !== 'true') await toggle.click();
+    const drawer = page.locator('#chat-settings');
+    await drawer.getByLabel('System prompt', { exact: true }).fill('Answer in one short line.');
+    await drawer.getByLabel('System prompt', { exact: true }).press('Tab');
+    await drawer.getByLabel('Temperature', { exact: true }).fill('0.3');
+    await drawer.getByLabel('Temperature', { exact: true }).press('Tab');
+    await drawer.getByRole('button', { name: 'Save as preset…' }).click();
+    await drawer.getByLabel('Name of the new preset').fill('Terse');
+    await drawer.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => drawer.getByRole('combobox', { name: 'Preset' }).locator('option:checked').innerText()).toBe('Terse');
+
+    // Reset, then choose the preset: both come back.
+    await drawer.getByRole('button', { name: 'Reset to defaults' }).click();
+    await expect.poll(() => drawer.getByLabel('Temperature', { exact: true }).inputValue()).toBe('0.8');
+    await drawer.getByRole('combobox', { name: 'Preset' }).selectOption({ label: 'Terse' });
+    await expect.poll(() => drawer.getByLabel('Temperature', { exact: true }).inputValue()).toBe('0.3');
+    expect(await drawer.getByLabel('System prompt', { exact: true }).inputValue()).toBe('Answer in one short line.');
+    // Saved in the store: still there after a reload.
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Chat' }).waitFor();
+    if ((await page.getByRole('button', { name: 'Settings', exact: true }).last().getAttribute('aria-pressed')) !== 'true') {
+      await page.getByRole('button', { name: 'Settings', exact: true }).last().click();
+    }
+    await page.locator('#chat-settings').getByRole('combobox', { name: 'Preset' }).locator('option', { hasText: 'Terse' }).waitFor({ state: 'attached' });
+    await page.getByRole('button', { name: 'Close the settings' }).click();
   });
 
   it('starts a new chat with Ctrl+N and has no console errors throughout', async () => {

@@ -53,3 +53,23 @@ export function highlightCode(code: string, fenceLanguage: string): HighlightedC
   const language = LANGUAGE_NAMES.get(grammar) ?? fenceLanguage;
   return { language, html: hljs.highlight(code, { language, ignoreIllegals: true }).value };
 }
+
+let warmedUp = false;
+
+/**
+ * highlight.js compiles a grammar's regular expressions the first time it is used: tens of ms
+ * for the first Python or TypeScript block, paid while a conversation opens. This compiles
+ * them one per idle moment instead, once per page.
+ */
+export function warmUpHighlighting(): void {
+  if (warmedUp || typeof requestIdleCallback !== 'function') return;
+  warmedUp = true;
+  const names = Object.keys(LANGUAGES);
+  const next = () => {
+    const name = names.shift();
+    if (name === undefined) return;
+    hljs.highlight('x', { language: name, ignoreIllegals: true });
+    requestIdleCallback(next);
+  };
+  requestIdleCallback(next);
+}

@@ -14,6 +14,7 @@ import {
   APP_ORIGIN_URL,
   APP_SCHEME,
   contentTypeOf,
+  isAppDownload,
   isAppUrl,
   isExternalLinkAllowed,
   isTrustedSender,
@@ -107,6 +108,10 @@ app.on('second-instance', () => {
 void app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
+  // Export saves a blob the renderer made (Electron asks where, with its save dialog).
+  session.defaultSession.on('will-download', (event, item) => {
+    if (!isAppDownload(item.getURL())) event.preventDefault();
+  });
   // The app:// handler sets the CSP too; this covers every other response the window might get.
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });

@@ -19,6 +19,15 @@ export function isAppUrl(candidate: string): boolean {
   }
 }
 
+/**
+ * Downloads the window may start: files the renderer made itself (an exported conversation is
+ * a blob: URL of our own origin). Anything else, a link in model output included, is refused.
+ */
+export function isAppDownload(candidate: string): boolean {
+  if (!candidate.startsWith('blob:')) return false;
+  return isAppUrl(candidate.slice('blob:'.length));
+}
+
 /** Links a person clicks may open in their browser only when they are https. */
 export function isExternalLinkAllowed(candidate: string): boolean {
   try {

@@ -11,7 +11,7 @@ import { METHOD_NAMES } from '../../electron/common/contract.js';
 import type { Result } from '../../electron/common/errors.js';
 import { CONTENT_SECURITY_POLICY } from '../../electron/common/security.js';
 import { bindContractToIpc, forwardEvents, type InvokeEventLike, type IpcMainLike } from '../../electron/main/ipc.js';
-import { isAppUrl, isExternalLinkAllowed, isTrustedSender, resolveAppFile } from '../../electron/main/policy.js';
+import { isAppDownload, isAppUrl, isExternalLinkAllowed, isTrustedSender, resolveAppFile } from '../../electron/main/policy.js';
 import { createTestService } from '../helpers/service.js';
 
 type Handler = (event: InvokeEventLike, input: unknown) => Promise<Result<unknown>>;
@@ -90,6 +90,13 @@ describe('window policy', () => {
     expect(isAppUrl('app://other/index.html')).toBe(false);
     expect(isAppUrl('file:///etc/passwd')).toBe(false);
     expect(isAppUrl('not a url')).toBe(false);
+  });
+
+  it('lets the window download only blobs it made itself (an export)', () => {
+    expect(isAppDownload('blob:app://emergent/0b6e3a5c-2f0e-4c43-9a7e-1f2d3c4b5a69')).toBe(true);
+    for (const url of ['https://example.com/model.gguf', 'blob:https://example.com/x', 'blob:app://other/x', 'app://emergent/index.html', 'data:text/plain,hi', 'blob:']) {
+      expect(isAppDownload(url), url).toBe(false);
+    }
   });
 
   it('opens only https links externally', () => {

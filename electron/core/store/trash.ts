@@ -26,33 +26,25 @@ interface TrashRow {
   deleted_at: number;
 }
 
-/** Statements per kind, written out: table names cannot be bound as parameters. */
-const STATEMENTS: Record<TrashKind, { trash: string; restore: string; exists: string; empty: string }> = {
-  conversation: {
-    trash: `UPDATE conversations SET deleted_at = @now WHERE id = @id AND deleted_at IS NULL`,
-    restore: `UPDATE conversations SET deleted_at = NULL WHERE id = @id AND deleted_at IS NOT NULL`,
-    exists: `SELECT 1 AS found FROM conversations WHERE id = @id`,
-    empty: `DELETE FROM conversations WHERE deleted_at IS NOT NULL`,
-  },
-  prompt: {
-    trash: `UPDATE prompts SET deleted_at = @now WHERE id = @id AND deleted_at IS NULL`,
-    restore: `UPDATE prompts SET deleted_at = NULL WHERE id = @id AND deleted_at IS NOT NULL`,
-    exists: `SELECT 1 AS found FROM prompts WHERE id = @id`,
-    empty: `DELETE FROM prompts WHERE deleted_at IS NOT NULL`,
-  },
-  run: {
-    trash: `UPDATE runs SET deleted_at = @now WHERE id = @id AND deleted_at IS NULL`,
-    restore: `UPDATE runs SET deleted_at = NULL WHERE id = @id AND deleted_at IS NOT NULL`,
-    exists: `SELECT 1 AS found FROM runs WHERE id = @id`,
-    empty: `DELETE FROM runs WHERE deleted_at IS NOT NULL`,
-  },
-  document: {
-    trash: `UPDATE documents SET deleted_at = @now WHERE id = @id AND deleted_at IS NULL`,
-    restore: `UPDATE documents SET deleted_at = NULL WHERE id = @id AND deleted_at IS NOT NULL`,
-    exists: `SELECT 1 AS found FROM documents WHERE id = @id`,
-    empty: `DELETE FROM documents WHERE deleted_at IS NOT NULL`,
-  },
-};
+/** The table of each kind of item. Table names cannot be bound as parameters; these are constants. */
+const TABLES: Record<TrashKind, string> = { conversation: 'conversations', prompt: 'prompts', run: 'runs', document: 'documents' };
+
+function statementsFor(table: string): { trash: string; restore: string; exists: string; empty: string } {
+  return {
+    trash: `UPDATE ${table} SET deleted_at = @now WHERE id = @id AND deleted_at IS NULL`,
+    restore: `UPDATE ${table} SET deleted_at = NULL WHERE id = @id AND deleted_at IS NOT NULL`,
+    exists: `SELECT 1 AS found FROM ${table} WHERE id = @id`,
+    empty: `DELETE FROM ${table} WHERE deleted_at IS NOT NULL`,
+  };
+}
+
+/** Statements per kind, made once (each is prepared once and cached by its text). */
+const STATEMENTS = {
+  conversation: statementsFor(TABLES.conversation),
+  prompt: statementsFor(TABLES.prompt),
+  run: statementsFor(TABLES.run),
+  document: statementsFor(TABLES.document),
+} satisfies Record<TrashKind, ReturnType<typeof statementsFor>>;
 
 const LIST = /* sql */ `
   SELECT 'conversation' AS kind, id, title, deleted_at FROM conversations WHERE deleted_at IS NOT NULL

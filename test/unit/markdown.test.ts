@@ -271,6 +271,17 @@ describe('renderMarkdown: hostile input', () => {
   });
 });
 
+describe('renderMarkdown: event handler attributes renamed before parsing', () => {
+  it('renames on*= only inside tags: text and code that mention them are shown as written', () => {
+    const root = render('Set `onload=init` and write onclick="go()" in prose.\n\n<b onclick="alert(1)" title=\'x onmouseover=y\'>bold</b>');
+    expect(root.textContent).toContain('Set onload=init and write onclick="go()" in prose.');
+    expect(one(root, 'b').textContent).toBe('bold');
+    for (const element of root.querySelectorAll('*')) {
+      for (const attribute of element.getAttributeNames()) expect(attribute.startsWith('on') || attribute.startsWith('data-blocked'), attribute).toBe(false);
+    }
+  });
+});
+
 describe('renderMarkdownBlocks', () => {
   it('returns one sanitized fragment per top-level block, joining to renderMarkdown', () => {
     const text = '# Title\n\nA paragraph.\n\n- one\n- two\n\n```js\nx()\n```\n';
